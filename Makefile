@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# atom: build, test and style entry points. `make help` lists the targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+# Kernel build directory: the running kernel's if it has one, else the
+# newest installed Debian amd64 headers (the case on hosts that cannot load
+# modules, where the VM boots the matching /boot/vmlinuz).
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+	$(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
+export KDIR
+
+B := build
+CC ?= gcc
+PKGS := libmnl libsodium yaml-0.1
+CSTD := -std=gnu11
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wvla
+CPPFLAGS := -D_GNU_SOURCE -Iagent -Icli -Iuapi
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -MMD -MP
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -O1 -g
+LDLIBS := -lmnl -lsodium -lyaml
+TEST_LDLIBS := -lcmocka $(LDLIBS)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Everything under agent/ and cli/ except the tests and cli/main.c goes into
+# one library, so the unit tests link exactly what the binary runs.
+LIB_SRCS := $(sort $(shell find agent cli -name '*.c' -not -path '*/tests/*' \
+	-not -path cli/main.c 2>/dev/null))
+TEST_SRCS := $(sort $(wildcard agent/tests/test_*.c))
+TEST_SUPPORT := $(sort $(wildcard agent/tests/fakes/*.c agent/tests/sim/*.c))
+PROG_SRCS := $(sort $(wildcard selftests/progs/*.c))
+
+# $(call objs,variant,sources)
+objs = $(patsubst %.c,$(B)/$(1)/obj/%.o,$(2))
+
+LIB_OBJS := $(call objs,plain,$(LIB_SRCS))
+LIB_OBJS_SAN := $(call objs,san,$(LIB_SRCS))
+SUPPORT_OBJS := $(call objs,plain,$(TEST_SUPPORT))
+SUPPORT_OBJS_SAN := $(call objs,san,$(TEST_SUPPORT))
+TESTS := $(patsubst agent/tests/%.c,$(B)/plain/tests/%,$(TEST_SRCS))
+TESTS_SAN := $(patsubst agent/tests/%.c,$(B)/san/tests/%,$(TEST_SRCS))
+PROGS := $(patsubst selftests/progs/%.c,$(B)/selftests/%,$(PROG_SRCS))
+
+.PHONY: all help deps atom kmod progs unit-build check check-long unit selftest \
+	selftest-warn-probe style clean
+
+all: atom kmod ## build the atom binary and kmod/atom.ko
+
+help: ## list the targets
+	@echo "atom make targets:"
+	@grep -hE '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
+		sed -E 's/^([^:]*):.*## (.*)/  \1\t\2/' | expand -t 22
+	@echo "Variables: KDIR=<kernel build dir> T=<selftest name> V=1 (verbose)"
+
+deps: ## install the Debian packages the build, tests and VM need
+	$(Q)scripts/deps.sh
+
+atom: $(B)/atom ## build the atom binary (cli + agent)
+
+$(B)/atom: $(call objs,plain,cli/main.c) $(B)/plain/libatom.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/plain/libatom.a: $(LIB_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/san/libatom.a: $(LIB_OBJS_SAN)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/plain/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/san/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC-SAN  $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CSTD) $(WARN) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/plain/tests/%: $(B)/plain/obj/agent/tests/%.o $(SUPPORT_OBJS) $(B)/plain/libatom.a
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(TEST_LDLIBS)
+
+$(B)/san/tests/%: $(B)/san/obj/agent/tests/%.o $(SUPPORT_OBJS_SAN) $(B)/san/libatom.a
+	@mkdir -p $(@D)
+	@echo "  LD-SAN  $@"
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(TEST_LDLIBS)
+
+$(B)/selftests/%: $(B)/plain/obj/selftests/progs/%.o $(B)/plain/libatom.a
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+kmod: ## build kmod/atom.ko against KDIR
+	$(Q)$(MAKE) -C kmod KDIR=$(KDIR)
+
+unit-build: $(TESTS) $(TESTS_SAN)
+
+unit: deps unit-build ## run the cmocka unit tests, plain and under ASan+UBSan
+	$(Q)scripts/run-units.sh $(B)/results $(TESTS) $(TESTS_SAN)
+
+progs: $(PROGS)
+
+selftest: deps all progs ## run the VM selftests (T=name for one)
+	$(Q)selftests/vm/run.sh --results $(B)/results $(if $(T),--test $(T))
+
+selftest-warn-probe: deps all progs ## prove that a kernel WARN fails a VM run
+	$(Q)selftests/vm/warn-probe.sh $(B)/results
+
+check: deps ## the fast suite (CI): units, VM selftests, style; one summary line
+	$(Q)scripts/check.sh
+
+check-long: check ## check plus what does not fit CI's time (soak, debug kernel)
+
+style: deps ## checkpatch on kmod/uapi (strict) and agent/cli, sparse on kmod
+	$(Q)scripts/style.sh
+
+clean: ## remove build output
+	$(Q)rm -rf $(B)
+	$(Q)$(MAKE) -C kmod KDIR=$(KDIR) clean >/dev/null
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+.SECONDARY:
