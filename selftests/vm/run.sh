@@ -86,7 +86,7 @@ if [ -w /dev/kvm ] && [ "${ATOM_VM_KVM:-probe}" != no ]; then
 	if [ ! -f "$vm/kvm-probe" ]; then
 		# KVM must prove itself with a real boot before it is used.
 		rm -f "$vm/probe.out"
-		timeout 20 qemu-system-x86_64 -nodefaults -nographic -no-reboot \
+		timeout 10 qemu-system-x86_64 -nodefaults -nographic -no-reboot \
 			-accel kvm -cpu host -m 256M -kernel "$kernel" \
 			-initrd "$initrd" -append "console=ttyS0 panic=-1" \
 			-serial null -serial "file:$vm/probe.out" \
@@ -104,7 +104,7 @@ if [ -w /dev/kvm ] && [ "${ATOM_VM_KVM:-probe}" != no ]; then
 fi
 
 console=$results/$label-console.log
-out=$results/$label-vm.tap
+out=$results/$label-vm.out
 rm -f "$console" "$out"
 list=$(IFS=,; echo "${tests[*]}")
 echo "vm: booting $kernel ($accel), tests: ${tests[*]}"
@@ -123,20 +123,11 @@ echo "vm: finished in ${elapsed}s (qemu exit $qrc)"
 # Judge: the tests' own verdicts, the deadline, the kernel console.
 tap=$results/$label.tap
 n=0
-fails=0
-{
-	echo "TAP version 13"
-	grep -E '^(not )?ok [0-9]+ ' "$out" 2>/dev/null | while read -r line; do
-		echo "$line"
-	done
-} >"$tap.tmp"
-grep -E '^(not )?ok [0-9]+ ' "$tap.tmp" | sed -E 's/^(not )?ok [0-9]+ /\1ok N /' >"$tap.body"
 : >"$tap"
 while IFS= read -r line; do
 	n=$((n + 1))
-	echo "${line/ N / $n }" >>"$tap"
-done <"$tap.body"
-rm -f "$tap.tmp" "$tap.body"
+	echo "$line" | sed -E "s/^(not )?ok [0-9]+ /\\1ok $n /" >>"$tap"
+done < <(grep -E '^(not )?ok [0-9]+ ' "$out" 2>/dev/null)
 
 verdict() { # ok|fail name [why]
 	n=$((n + 1))
@@ -144,7 +135,6 @@ verdict() { # ok|fail name [why]
 		echo "ok $n $2" >>"$tap"
 	else
 		echo "not ok $n $2 # $3" >>"$tap"
-		fails=$((fails + 1))
 	fi
 }
 
