@@ -52,7 +52,7 @@ static void test_decode_rejects_malformed(void **state)
 	assert_int_equal(frame_header_encode(good, FRAME_RPC, 100), 0);
 
 	memcpy(bad, good, sizeof(bad));
-	bad[0] = bad[1] = bad[2] = 0;
+	memset(bad, 0, 3);
 	bad[3] = 3;			/* shorter than the header's tail */
 	assert_int_equal(frame_header_decode(bad, 1000, &h), -EPROTO);
 
