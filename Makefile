@@ -18,7 +18,7 @@ PKGS := libmnl libsodium yaml-0.1
 CSTD := -std=gnu11
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wvla
-CPPFLAGS := -D_GNU_SOURCE -Iagent -Icli -Iuapi
+CPPFLAGS := -D_GNU_SOURCE -Iagent -Icli -Iuapi -DTEST_DATA=\"$(CURDIR)/agent/tests/data\"
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \

@@ -31,7 +31,8 @@ echo "  CHECKPATCH kernel ($(echo "$kfiles" | wc -w) files)"
 # Userspace follows kernel style, but is C11 with libc types and macros
 # (no ARRAY_SIZE or __printf), and calls cmocka's CamelCase API.
 uignore=PREFER_KERNEL_TYPES,ARRAY_SIZE,PREFER_DEFINED_ATTRIBUTE_MACRO,CAMELCASE
-uignore=$uignore,SPDX_LICENSE_TAG,NEW_TYPEDEFS
+uignore=$uignore,SPDX_LICENSE_TAG,NEW_TYPEDEFS,BIT_MACRO,SPLIT_STRING
+uignore=$uignore,MACRO_ARG_PRECEDENCE
 ufiles=$(find agent cli selftests/progs -name '*.[ch]' 2>/dev/null | sort)
 echo "  CHECKPATCH userspace ($(echo "$ufiles" | wc -w) files)"
 # shellcheck disable=SC2086
