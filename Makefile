@@ -51,7 +51,7 @@ TESTS := $(patsubst agent/tests/%.c,$(B)/plain/tests/%,$(TEST_SRCS))
 TESTS_SAN := $(patsubst agent/tests/%.c,$(B)/san/tests/%,$(TEST_SRCS))
 PROGS := $(patsubst selftests/progs/%.c,$(B)/selftests/%,$(PROG_SRCS))
 
-.PHONY: all help deps atom kmod progs unit-build check check-long unit selftest \
+.PHONY: all help deps atom kmod progs hosttest unit-build check check-long unit selftest \
 	selftest-warn-probe style clean
 
 all: atom kmod ## build the atom binary and kmod/atom.ko
@@ -113,6 +113,9 @@ unit: deps unit-build ## run the cmocka unit tests, plain and under ASan+UBSan
 	$(Q)scripts/run-units.sh $(B)/results $(TESTS) $(TESTS_SAN)
 
 progs: $(PROGS)
+
+hosttest: deps all ## run the host integration tests (T=name for one)
+	$(Q)scripts/run-host.sh $(B)/results $(T)
 
 selftest: deps all progs ## run the VM selftests (T=name for one)
 	$(Q)selftests/vm/run.sh --results $(B)/results $(if $(T),--test $(T))

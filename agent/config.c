@@ -98,6 +98,16 @@ const char *config_backend_name(enum config_backend b)
 	       backend_names[b] : "?";
 }
 
+unsigned int config_key_count(void)
+{
+	return N_KEYS;
+}
+
+const char *config_key_path(unsigned int i)
+{
+	return i < N_KEYS ? keys[i].path : NULL;
+}
+
 void config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));

@@ -77,4 +77,8 @@ int config_load(const char *path, struct config *cfg, char *err,
 
 const char *config_backend_name(enum config_backend b);
 
+/* The keys config_parse knows, as dotted paths ("node.name"). */
+unsigned int config_key_count(void);
+const char *config_key_path(unsigned int i);
+
 #endif /* ATOM_CONFIG_H */

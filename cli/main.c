@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "subcommands.h"
 #include "version.h"
 
 struct command {
@@ -20,6 +21,7 @@ static int version_main(int argc, char **argv, const struct cli_global *g);
 static int help_main(int argc, char **argv, const struct cli_global *g);
 
 static const struct command commands[] = {
+	{ "confgen", confgen_main, "Print a complete, commented configuration" },
 	{ "version", version_main, "Print the version of this binary" },
 	{ "help", help_main, "Show this help" },
 };

@@ -1,7 +1,8 @@
 #!/bin/bash
-# make check: build, unit tests (plain and ASan+UBSan), VM selftests, the
-# VM harness's own WARN probe and style; then one summary line. Every phase
-# runs even when an earlier one failed, so one run shows everything.
+# make check: build, unit tests (plain and ASan+UBSan), host integration
+# tests, VM selftests, the VM harness's own WARN probe and style; then one
+# summary line. Every phase runs even when an earlier one failed, so one
+# run shows everything.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 results=$top/build/results
@@ -32,6 +33,7 @@ cd "$top" || exit 1
 start=$(date +%s)
 if phase build $make all unit-build progs; then
 	phase unit $make unit
+	phase host scripts/run-host.sh "$results"
 	phase selftest $make selftest
 	phase warn-probe selftests/vm/warn-probe.sh "$results"
 else

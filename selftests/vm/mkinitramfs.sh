@@ -73,7 +73,7 @@ depmod -b "$root" "$kver"
 
 # Tests: kselftest's runner, our library and scripts.
 mkdir -p "$root/selftests/kselftest" "$root/selftests/probes"
-cp "$build/vm/kselftest/runner.sh" "$root/selftests/kselftest/"
+cp "$build/ksft/kselftest/runner.sh" "$root/selftests/kselftest/"
 cp "$top"/selftests/*.sh "$root/selftests/"
 cp "$top"/selftests/settings "$root/selftests/"
 cp "$top"/selftests/vm/probes/*.sh "$root/selftests/probes/"

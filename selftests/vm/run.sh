@@ -44,16 +44,7 @@ kernel=/boot/vmlinuz-$kver
 mkdir -p "$vm" "$results"
 
 # kselftest's runner, from the kernel source Debian ships.
-if [ ! -s "$vm/kselftest/runner.sh" ]; then
-	src=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -1)
-	[ -n "$src" ] || die "linux-source is not installed (make deps)"
-	rm -rf "$vm/ksrc" && mkdir -p "$vm/ksrc" "$vm/kselftest"
-	tar -C "$vm/ksrc" -xf "$src" --wildcards \
-		'*/tools/testing/selftests/kselftest/runner.sh' ||
-		die "cannot extract kselftest/runner.sh from $src"
-	cp "$vm"/ksrc/*/tools/testing/selftests/kselftest/runner.sh \
-		"$vm/kselftest/runner.sh"
-fi
+"$top/scripts/ksft-fetch.sh" >/dev/null || die "cannot take kselftest's runner from linux-source"
 
 # Test-only modules (the WARN probe), built against the same KDIR.
 mkdir -p "$vm/modules"
