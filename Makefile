@@ -8,9 +8,9 @@ SHELL := /bin/bash
 # Kernel build directory: the running kernel's if it has one, else the
 # newest installed Debian amd64 headers (the case on hosts that cannot load
 # modules, where the VM boots the matching /boot/vmlinuz).
+# Expanded when used, so that headers `make deps` just installed are seen.
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 	$(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
-export KDIR
 
 B := build
 CC ?= gcc
@@ -118,10 +118,10 @@ hosttest: deps all ## run the host integration tests (T=name for one)
 	$(Q)scripts/run-host.sh $(B)/results $(T)
 
 selftest: deps all progs ## run the VM selftests (T=name for one)
-	$(Q)selftests/vm/run.sh --results $(B)/results $(if $(T),--test $(T))
+	$(Q)KDIR=$(KDIR) selftests/vm/run.sh --results $(B)/results $(if $(T),--test $(T))
 
 selftest-warn-probe: deps all progs ## prove that a kernel WARN fails a VM run
-	$(Q)selftests/vm/warn-probe.sh $(B)/results
+	$(Q)KDIR=$(KDIR) selftests/vm/warn-probe.sh $(B)/results
 
 check: deps ## the fast suite (CI): units, VM selftests, style; one summary line
 	$(Q)scripts/check.sh
@@ -129,7 +129,7 @@ check: deps ## the fast suite (CI): units, VM selftests, style; one summary line
 check-long: check ## check plus what does not fit CI's time (soak, debug kernel)
 
 style: deps ## checkpatch on kmod/uapi (strict) and agent/cli, sparse on kmod
-	$(Q)scripts/style.sh
+	$(Q)KDIR=$(KDIR) scripts/style.sh
 
 clean: ## remove build output
 	$(Q)rm -rf $(B)

@@ -22,6 +22,8 @@ static int help_main(int argc, char **argv, const struct cli_global *g);
 
 static const struct command commands[] = {
 	{ "confgen", confgen_main, "Print a complete, commented configuration" },
+	{ "daemon", daemon_main, "Run the agent (-c FILE), or stop it (daemon stop)" },
+	{ "status", status_main, "Show this node's agent" },
 	{ "version", version_main, "Print the version of this binary" },
 	{ "help", help_main, "Show this help" },
 };

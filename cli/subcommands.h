@@ -10,5 +10,7 @@
 #include "args.h"
 
 int confgen_main(int argc, char **argv, const struct cli_global *g);
+int daemon_main(int argc, char **argv, const struct cli_global *g);
+int status_main(int argc, char **argv, const struct cli_global *g);
 
 #endif /* ATOM_CLI_SUBCOMMANDS_H */

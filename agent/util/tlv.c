@@ -95,6 +95,14 @@ void tlv_put_str(struct tlv_writer *w, uint16_t type, const char *s)
 	tlv_put(w, type, s, strlen(s));
 }
 
+void tlv_put_raw(struct tlv_writer *w, const void *attrs, size_t len)
+{
+	uint8_t *p = reserve(w, len);
+
+	if (p && len)
+		memcpy(p, attrs, len);
+}
+
 size_t tlv_nest_begin(struct tlv_writer *w, uint16_t type)
 {
 	size_t start = w->len;

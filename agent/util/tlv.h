@@ -34,6 +34,8 @@ void tlv_put(struct tlv_writer *w, uint16_t type, const void *val,
 void tlv_put_u32(struct tlv_writer *w, uint16_t type, uint32_t v);
 void tlv_put_u64(struct tlv_writer *w, uint16_t type, uint64_t v);
 void tlv_put_str(struct tlv_writer *w, uint16_t type, const char *s);
+/* Append attributes encoded elsewhere (another writer's buffer). */
+void tlv_put_raw(struct tlv_writer *w, const void *attrs, size_t len);
 /* Returns the offset to pass to tlv_nest_end. */
 size_t tlv_nest_begin(struct tlv_writer *w, uint16_t type);
 void tlv_nest_end(struct tlv_writer *w, size_t start);

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The management protocol: the CLI to its local agent over the unix
+ * socket, and (later) an agent to the leader over the mesh RPC. One
+ * FRAME_RPC frame per request and per reply; the payload is TLV.
+ *
+ * Request:  RPC_A_ID, RPC_A_OP, the op's attributes.
+ * Reply:    RPC_A_ID (the request's), RPC_A_ERRNO (0 on success; else a
+ *           positive errno), RPC_A_ERROR (a message when failed), the
+ *           op's results.
+ *
+ * Only append ops and attributes; never renumber.
+ */
+#ifndef ATOM_RPC_H
+#define ATOM_RPC_H
+
+/* The largest request or reply (a node list of a 1000-node mesh fits). */
+#define RPC_MAX_MSG (4u << 20)
+/* How long the CLI waits for an answer. */
+#define RPC_TIMEOUT_MS 30000
+
+enum rpc_op {
+	RPC_OP_UNSPEC,
+	RPC_OP_STATUS,		/* -> status attributes */
+	RPC_OP_STOP,		/* graceful stop; RPC_A_DOWN: remove the device */
+	__RPC_OP_MAX
+};
+
+enum rpc_attr {
+	RPC_A_UNSPEC,
+	RPC_A_ID,		/* u64 */
+	RPC_A_OP,		/* u32 enum rpc_op */
+	RPC_A_ERRNO,		/* u32 */
+	RPC_A_ERROR,		/* string */
+	RPC_A_NAME,		/* string */
+	RPC_A_MESH_IP,		/* string, dotted quad */
+	RPC_A_RAFT_ROLE,	/* string: leader, voter, learner, none */
+	RPC_A_LEADER,		/* string: the leader's name, "" if none */
+	RPC_A_TERM,		/* u64 */
+	RPC_A_COMMIT,		/* u64 */
+	RPC_A_APPLIED,		/* u64 */
+	RPC_A_BACKEND,		/* string */
+	RPC_A_DOWN,		/* u32 bool */
+	RPC_A_VERSION,		/* string: the agent's version */
+	RPC_A_PID,		/* u32 */
+	__RPC_A_MAX
+};
+
+#endif /* ATOM_RPC_H */

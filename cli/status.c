@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * atom status [-j]: this node as its agent sees it.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+#include "json.h"
+#include "rpc.h"
+#include "subcommands.h"
+
+struct status {
+	char name[64], mesh_ip[64], role[16], leader[64], backend[16];
+	uint64_t term, commit, applied;
+};
+
+static int parse(const struct rpc_reply *reply, struct status *s)
+{
+	struct tlv_reader r;
+	struct tlv a;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	tlv_reader_init(&r, reply->buf, reply->len);
+	while ((ret = tlv_next(&r, &a)) == 1) {
+		switch (a.type) {
+		case RPC_A_NAME:
+			ret = tlv_str(&a, s->name, sizeof(s->name));
+			break;
+		case RPC_A_MESH_IP:
+			ret = tlv_str(&a, s->mesh_ip, sizeof(s->mesh_ip));
+			break;
+		case RPC_A_RAFT_ROLE:
+			ret = tlv_str(&a, s->role, sizeof(s->role));
+			break;
+		case RPC_A_LEADER:
+			ret = tlv_str(&a, s->leader, sizeof(s->leader));
+			break;
+		case RPC_A_BACKEND:
+			ret = tlv_str(&a, s->backend, sizeof(s->backend));
+			break;
+		case RPC_A_TERM:
+			ret = tlv_u64(&a, &s->term);
+			break;
+		case RPC_A_COMMIT:
+			ret = tlv_u64(&a, &s->commit);
+			break;
+		case RPC_A_APPLIED:
+			ret = tlv_u64(&a, &s->applied);
+			break;
+		default:
+			ret = 0;
+		}
+		if (ret < 0)
+			return ret;
+	}
+	return ret;
+}
+
+int status_main(int argc, char **argv, const struct cli_global *g)
+{
+	struct rpc_reply reply;
+	struct status s;
+	char path[256], err[512];
+	int ret;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "Usage: atom status [-j]\n");
+		return 2;
+	}
+	if (client_socket_path(g, path, sizeof(path), err, sizeof(err)) < 0 ||
+	    client_call(path, RPC_OP_STATUS, NULL, &reply, err,
+			sizeof(err)) < 0) {
+		fprintf(stderr, "atom: %s\n", err);
+		return 1;
+	}
+	if (reply.err) {
+		fprintf(stderr, "atom: %s\n", reply.msg);
+		client_reply_release(&reply);
+		return 1;
+	}
+	ret = parse(&reply, &s);
+	client_reply_release(&reply);
+	if (ret < 0) {
+		fprintf(stderr, "atom: malformed status from the agent\n");
+		return 1;
+	}
+	if (g->json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_object_begin(&j, NULL);
+		json_str(&j, "name", s.name);
+		json_str(&j, "mesh_ip", s.mesh_ip);
+		json_str(&j, "raft_role", s.role);
+		json_str(&j, "leader", s.leader);
+		json_u64(&j, "term", s.term);
+		json_u64(&j, "commit_index", s.commit);
+		json_u64(&j, "applied_index", s.applied);
+		json_str(&j, "backend", s.backend);
+		json_object_end(&j);
+		putchar('\n');
+		return 0;
+	}
+	printf("name:      %s\n", s.name);
+	printf("mesh ip:   %s\n", s.mesh_ip[0] ? s.mesh_ip : "-");
+	printf("role:      %s\n", s.role);
+	printf("leader:    %s\n", s.leader[0] ? s.leader : "-");
+	printf("term:      %" PRIu64 "\n", s.term);
+	printf("commit:    %" PRIu64 "\n", s.commit);
+	printf("applied:   %" PRIu64 "\n", s.applied);
+	printf("backend:   %s\n", s.backend);
+	return 0;
+}
