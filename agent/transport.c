@@ -142,17 +142,23 @@ static struct peer *peer_find(struct transport *t, uint64_t id)
 	return found ? t->peers[i] : NULL;
 }
 
+/* Take the first frame off the queue and free it. */
+static void queue_pop(struct peer *p)
+{
+	struct out_frame *f = p->head;
+
+	p->head = f->next;
+	if (!p->head)
+		p->tail = NULL;
+	p->queued_bytes -= f->len - FRAME_HEADER_LEN;
+	p->queued_frames--;
+	free(f);
+}
+
 static void queue_drop_all(struct peer *p)
 {
-	while (p->head) {
-		struct out_frame *f = p->head;
-
-		p->head = f->next;
-		free(f);
-	}
-	p->tail = NULL;
-	p->queued_bytes = 0;
-	p->queued_frames = 0;
+	while (p->head)
+		queue_pop(p);
 }
 
 static void peer_close(struct peer *p)
@@ -164,16 +170,8 @@ static void peer_close(struct peer *p)
 	}
 	p->state = PEER_IDLE;
 	/* The next connection says hello anew. */
-	while (p->head && p->head->hello) {
-		struct out_frame *f = p->head;
-
-		p->head = f->next;
-		if (!p->head)
-			p->tail = NULL;
-		p->queued_bytes -= f->len - FRAME_HEADER_LEN;
-		p->queued_frames--;
-		free(f);
-	}
+	while (p->head && p->head->hello)
+		queue_pop(p);
 	/* A frame cut short is sent again whole on the next connection. */
 	if (p->head)
 		p->head->off = 0;
@@ -262,12 +260,7 @@ static void peer_flush(struct peer *p)
 				break;
 			}
 			n -= (ssize_t)(f->len - f->off);
-			p->head = f->next;
-			if (!p->head)
-				p->tail = NULL;
-			p->queued_bytes -= f->len - FRAME_HEADER_LEN;
-			p->queued_frames--;
-			free(f);
+			queue_pop(p);
 		}
 	}
 	loop_watch_set(&p->watch, EPOLLIN | EPOLLRDHUP |

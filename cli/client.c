@@ -166,6 +166,7 @@ int client_call(const char *path, uint32_t op, const struct tlv_writer *args,
 			 path);
 		goto err_close;
 	}
+	reply->pid = cred.pid;
 	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
 		id = (uint64_t)getpid() << 32 | (uint64_t)loop_clock_ms();
 	tlv_writer_init(&w, RPC_MAX_MSG);
@@ -222,4 +223,22 @@ void client_reply_release(struct rpc_reply *reply)
 	if (reply->fd >= 0)
 		close(reply->fd);
 	reply->fd = -1;
+}
+
+int client_ask(const struct cli_global *g, uint32_t op,
+	       const struct tlv_writer *args, struct rpc_reply *reply)
+{
+	char path[256], err[512];
+
+	if (client_socket_path(g, path, sizeof(path), err, sizeof(err)) < 0 ||
+	    client_call(path, op, args, reply, err, sizeof(err)) < 0) {
+		fprintf(stderr, "atom: %s\n", err);
+		return 1;
+	}
+	if (reply->err) {
+		fprintf(stderr, "atom: %s\n", reply->msg);
+		client_reply_release(reply);
+		return 1;
+	}
+	return 0;
 }

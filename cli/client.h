@@ -13,6 +13,7 @@
 
 struct rpc_reply {
 	int fd;			/* still connected, for daemon stop */
+	int pid;		/* the agent's, from SO_PEERCRED */
 	uint8_t *buf;		/* the reply's attributes */
 	size_t len;
 	int err;		/* the agent's answer: 0 or a negative errno */
@@ -34,5 +35,14 @@ int client_socket_path(const struct cli_global *g, char *buf, size_t size,
 int client_call(const char *path, uint32_t op, const struct tlv_writer *args,
 		struct rpc_reply *reply, char *err, size_t errlen);
 void client_reply_release(struct rpc_reply *reply);
+
+/*
+ * What every subcommand does: find the socket (-s, -c, default), ask, and
+ * on any failure print one "atom: <reason>" line. Returns 0 with the
+ * successful reply (release it), or 1, the exit status, with nothing to
+ * release.
+ */
+int client_ask(const struct cli_global *g, uint32_t op,
+	       const struct tlv_writer *args, struct rpc_reply *reply);
 
 #endif /* ATOM_CLI_CLIENT_H */

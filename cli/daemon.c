@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -29,9 +30,8 @@ static int stop_main(int argc, char **argv, const struct cli_global *g)
 	struct rpc_reply reply;
 	struct tlv_writer args;
 	struct pollfd p;
-	char path[256], err[512];
 	bool down = false;
-	int i, ret;
+	int i, ret, pidfd;
 
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--down"))
@@ -39,27 +39,25 @@ static int stop_main(int argc, char **argv, const struct cli_global *g)
 		else
 			return usage();
 	}
-	if (client_socket_path(g, path, sizeof(path), err, sizeof(err)) < 0) {
-		fprintf(stderr, "atom: %s\n", err);
-		return 1;
-	}
 	tlv_writer_init(&args, 64);
 	tlv_put_u32(&args, RPC_A_DOWN, down);
-	ret = client_call(path, RPC_OP_STOP, &args, &reply, err, sizeof(err));
+	ret = client_ask(g, RPC_OP_STOP, &args, &reply);
 	tlv_writer_release(&args);
-	if (ret < 0) {
-		fprintf(stderr, "atom: %s\n", err);
-		return 1;
-	}
-	if (reply.err) {
-		fprintf(stderr, "atom: %s\n", reply.msg);
-		client_reply_release(&reply);
-		return 1;
-	}
-	/* Done when the agent has exited: it closes our connection. */
-	p = (struct pollfd){ .fd = reply.fd, .events = POLLIN };
-	ret = poll(&p, 1, RPC_TIMEOUT_MS);
+	if (ret)
+		return ret;
+	/* Done when the agent's process is gone, not merely its socket. */
+	pidfd = (int)syscall(SYS_pidfd_open, reply.pid, 0);
 	client_reply_release(&reply);
+	if (pidfd < 0) {
+		if (errno == ESRCH)
+			return 0;	/* already gone */
+		fprintf(stderr, "atom: cannot watch the agent (pid %d): %s\n",
+			reply.pid, strerror(errno));
+		return 1;
+	}
+	p = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+	ret = poll(&p, 1, RPC_TIMEOUT_MS);
+	close(pidfd);
 	if (ret <= 0) {
 		fprintf(stderr, "atom: the agent did not exit within %d s\n",
 			RPC_TIMEOUT_MS / 1000);

@@ -63,7 +63,6 @@ int status_main(int argc, char **argv, const struct cli_global *g)
 {
 	struct rpc_reply reply;
 	struct status s;
-	char path[256], err[512];
 	int ret;
 
 	(void)argv;
@@ -71,17 +70,8 @@ int status_main(int argc, char **argv, const struct cli_global *g)
 		fprintf(stderr, "Usage: atom status [-j]\n");
 		return 2;
 	}
-	if (client_socket_path(g, path, sizeof(path), err, sizeof(err)) < 0 ||
-	    client_call(path, RPC_OP_STATUS, NULL, &reply, err,
-			sizeof(err)) < 0) {
-		fprintf(stderr, "atom: %s\n", err);
+	if (client_ask(g, RPC_OP_STATUS, NULL, &reply))
 		return 1;
-	}
-	if (reply.err) {
-		fprintf(stderr, "atom: %s\n", reply.msg);
-		client_reply_release(&reply);
-		return 1;
-	}
 	ret = parse(&reply, &s);
 	client_reply_release(&reply);
 	if (ret < 0) {
