@@ -35,10 +35,11 @@ endif
 # Everything under agent/ and cli/ except the tests and cli/main.c goes into
 # one library, so the unit tests link exactly what the binary runs.
 LIB_SRCS := $(sort $(shell find agent cli -name '*.c' -not -path '*/tests/*' \
-	-not -path cli/main.c 2>/dev/null))
+	-not -path '*/fuzz/*' -not -path cli/main.c 2>/dev/null))
 TEST_SRCS := $(sort $(wildcard agent/tests/test_*.c))
 TEST_SUPPORT := $(sort $(wildcard agent/tests/fakes/*.c agent/tests/sim/*.c))
 PROG_SRCS := $(sort $(wildcard selftests/progs/*.c))
+FUZZ_SRCS := $(sort $(wildcard agent/fuzz/fuzz_*.c))
 
 # $(call objs,variant,sources)
 objs = $(patsubst %.c,$(B)/$(1)/obj/%.o,$(2))
@@ -50,8 +51,16 @@ SUPPORT_OBJS_SAN := $(call objs,san,$(TEST_SUPPORT))
 TESTS := $(patsubst agent/tests/%.c,$(B)/plain/tests/%,$(TEST_SRCS))
 TESTS_SAN := $(patsubst agent/tests/%.c,$(B)/san/tests/%,$(TEST_SRCS))
 PROGS := $(patsubst selftests/progs/%.c,$(B)/selftests/%,$(PROG_SRCS))
+FUZZERS := $(patsubst agent/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+LIB_OBJS_FUZZ := $(call objs,fuzz,$(LIB_SRCS))
 
-.PHONY: all help deps atom kmod progs hosttest unit-build check check-long unit selftest \
+# libFuzzer harnesses: clang, ASan+UBSan, every parser of outside bytes.
+FUZZ_CC := clang
+FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -g -O1
+FUZZ_S ?= 60
+
+.PHONY: all help deps atom kmod progs fuzzers fuzz hosttest unit-build check check-long unit selftest \
 	selftest-warn-probe style clean
 
 all: atom kmod ## build the atom binary and kmod/atom.ko
@@ -103,6 +112,25 @@ $(B)/selftests/%: $(B)/plain/obj/selftests/progs/%.o $(B)/plain/libatom.a
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC-FUZZ $<"
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(CSTD) $(WARN) $(FUZZ_FLAGS) \
+		-fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(B)/fuzz/libatom.a: $(LIB_OBJS_FUZZ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/fuzz/%: $(B)/fuzz/obj/agent/fuzz/%.o $(B)/fuzz/libatom.a
+	@echo "  LD-FUZZ $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzzers: $(FUZZERS)
+
+fuzz: deps fuzzers ## run every fuzzer for FUZZ_S seconds (default 60)
+	$(Q)scripts/run-fuzz.sh $(B)/results $(FUZZ_S) $(FUZZERS)
 
 kmod: ## build kmod/atom.ko against KDIR
 	$(Q)$(MAKE) -C kmod KDIR=$(KDIR)

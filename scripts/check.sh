@@ -1,8 +1,8 @@
 #!/bin/bash
-# make check: build, unit tests (plain and ASan+UBSan), host integration
-# tests, VM selftests, the VM harness's own WARN probe and style; then one
-# summary line. Every phase runs even when an earlier one failed, so one
-# run shows everything.
+# make check: build, unit tests (plain and ASan+UBSan), a short fuzzing
+# pass, host integration tests, VM selftests, the VM harness's own WARN
+# probe and style; then one summary line. Every phase runs even when an
+# earlier one failed, so one run shows everything.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 results=$top/build/results
@@ -31,8 +31,10 @@ style_tap() {
 
 cd "$top" || exit 1
 start=$(date +%s)
-if phase build $make all unit-build progs; then
+if phase build $make all unit-build progs fuzzers; then
 	phase unit $make unit
+	phase fuzz scripts/run-fuzz.sh "$results" "${ATOM_CHECK_FUZZ_S:-15}" \
+		build/fuzz/fuzz_*
 	phase host scripts/run-host.sh "$results"
 	phase selftest $make selftest
 	phase warn-probe selftests/vm/warn-probe.sh "$results"
