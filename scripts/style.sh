@@ -1,7 +1,8 @@
 #!/bin/bash
 # make style: checkpatch (from linux-source-6.1) --strict on kmod/ and
 # uapi/, the same with a userspace ignore list on agent/ and cli/, and
-# sparse (C=2) on the module build. Exit 1 on any finding.
+# sparse (C=2) on the module build, mandoc -T lint on the man pages.
+# Exit 1 on any finding.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 tools=$top/build/tools
@@ -37,6 +38,9 @@ ufiles=$(find agent cli selftests/progs -name '*.[ch]' 2>/dev/null | sort)
 echo "  CHECKPATCH userspace ($(echo "$ufiles" | wc -w) files)"
 # shellcheck disable=SC2086
 "$cp" --no-tree -f --strict --terse --ignore "$uignore" $ufiles | filter || rc=1
+
+echo "  MANDOC  man"
+mandoc -T lint -W warning man/*.[0-9] || rc=1
 
 echo "  SPARSE  kmod"
 out=$(make -s -C "${KDIR:-$(ls -d /usr/src/linux-headers-*-amd64 | sort -V | tail -1)}" \
