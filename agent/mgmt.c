@@ -36,6 +36,8 @@ struct mgmt_call {
 
 struct client {
 	struct mgmt *m;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
 	struct client *prev, *next;
 	int fd;
 	struct loop_watch watch;
@@ -53,7 +55,8 @@ struct mgmt {
 	struct loop *loop;
 	int lfd;
 	struct loop_watch lwatch;
-	struct sockaddr_un addr;
+	struct sockaddr_un addr;	/* sun_path[0] == 0: TCP */
+	mgmt_accept_fn accept_fn;
 	mgmt_handler_fn fn;
 	void *ctx;
 	struct client *clients;
@@ -124,6 +127,15 @@ static int client_queue(struct client *c, const uint8_t *buf, size_t len)
 struct tlv_writer *mgmt_call_writer(struct mgmt_call *call)
 {
 	return &call->results;
+}
+
+const struct sockaddr *mgmt_call_peer(struct mgmt_call *call,
+				      socklen_t *ret_len)
+{
+	if (!call->client || call->client->dead)
+		return NULL;
+	*ret_len = call->client->peerlen;
+	return (const struct sockaddr *)&call->client->peer;
 }
 
 static void call_unlink(struct mgmt_call *call)
@@ -289,9 +301,21 @@ static void on_accept(struct loop_watch *w, uint32_t events)
 	int fd;
 
 	(void)events;
-	while ((fd = accept4(m->lfd, NULL, NULL,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (m->n_clients >= MGMT_MAX_CLIENTS || !peer_is_trusted(fd)) {
+	for (;;) {
+		struct sockaddr_storage peer;
+		socklen_t peerlen = sizeof(peer);
+		bool trusted;
+
+		fd = accept4(m->lfd, (struct sockaddr *)&peer, &peerlen,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			break;
+		if (m->accept_fn)
+			trusted = m->accept_fn(m->ctx, (struct sockaddr *)&peer,
+					       peerlen);
+		else
+			trusted = peer_is_trusted(fd);
+		if (m->n_clients >= MGMT_MAX_CLIENTS || !trusted) {
 			close(fd);
 			continue;
 		}
@@ -307,6 +331,8 @@ static void on_accept(struct loop_watch *w, uint32_t events)
 		}
 		c->m = m;
 		c->fd = fd;
+		c->peer = peer;
+		c->peerlen = peerlen;
 		c->next = m->clients;
 		if (m->clients)
 			m->clients->prev = c;
@@ -409,6 +435,61 @@ err_free:
 	return ret;
 }
 
+int mgmt_open_tcp(struct loop *loop, const struct sockaddr *addr,
+		  socklen_t addrlen, const char *bind_device,
+		  mgmt_accept_fn accept_fn, mgmt_handler_fn fn, void *ctx,
+		  struct mgmt **ret_mgmt)
+{
+	struct mgmt *m;
+	int one = 1, ret;
+
+	if (!accept_fn)
+		return -EINVAL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->loop = loop;
+	m->fn = fn;
+	m->ctx = ctx;
+	m->accept_fn = accept_fn;
+	m->lfd = socket(addr->sa_family,
+			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (m->lfd < 0) {
+		ret = -errno;
+		goto err_free;
+	}
+	if (setsockopt(m->lfd, SOL_SOCKET, SO_REUSEADDR, &one,
+		       sizeof(one)) < 0 ||
+	    (bind_device &&
+	     setsockopt(m->lfd, SOL_SOCKET, SO_BINDTODEVICE, bind_device,
+			(socklen_t)strlen(bind_device)) < 0) ||
+	    bind(m->lfd, addr, addrlen) < 0 || listen(m->lfd, 64) < 0) {
+		ret = -errno;
+		goto err_close;
+	}
+	loop_watch_init(&m->lwatch, loop, m->lfd, on_accept);
+	ret = loop_watch_set(&m->lwatch, EPOLLIN);
+	if (ret < 0)
+		goto err_close;
+	*ret_mgmt = m;
+	return 0;
+
+err_close:
+	close(m->lfd);
+err_free:
+	free(m);
+	return ret;
+}
+
+int mgmt_local_addr(struct mgmt *m, struct sockaddr_storage *ret,
+		    socklen_t *ret_len)
+{
+	*ret_len = sizeof(*ret);
+	if (getsockname(m->lfd, (struct sockaddr *)ret, ret_len) < 0)
+		return -errno;
+	return 0;
+}
+
 void mgmt_close(struct mgmt *m)
 {
 	if (!m)
@@ -417,6 +498,7 @@ void mgmt_close(struct mgmt *m)
 		client_free(m->clients);
 	loop_watch_del(&m->lwatch);
 	close(m->lfd);
-	unlink(m->addr.sun_path);
+	if (m->addr.sun_path[0])
+		unlink(m->addr.sun_path);
 	free(m);
 }

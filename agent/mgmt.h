@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The agent's local management socket: a unix stream socket, 0600 in a
- * 0700 directory, answering root only. Requests may be answered later
- * (after a commit): a handler keeps the call and replies when it can.
+ * RPC servers of the agent, one protocol (rpc.h) on two kinds of socket:
+ * - the local management socket: a unix stream socket, 0600 in a 0700
+ *   directory, answering root only (SO_PEERCRED);
+ * - the mesh RPC: TCP on the mesh address, answering the addresses an
+ *   accept callback approves (current members).
+ * Requests may be answered later (after a commit): a handler keeps the
+ * call and replies when it can.
  */
 #ifndef ATOM_MGMT_H
 #define ATOM_MGMT_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "loop.h"
 #include "util/tlv.h"
@@ -31,11 +37,27 @@ typedef void (*mgmt_handler_fn)(void *ctx, struct mgmt_call *call,
  */
 int mgmt_open(struct loop *loop, const char *path, mgmt_handler_fn fn,
 	      void *ctx, struct mgmt **ret_mgmt);
-/* Stop listening, drop every client, unlink the socket. */
+/* May a connection from addr be served? (the mesh RPC's member check) */
+typedef bool (*mgmt_accept_fn)(void *ctx, const struct sockaddr *addr,
+			       socklen_t addrlen);
+
+/* Listen on TCP addr (port 0: any), optionally bound to a device. */
+int mgmt_open_tcp(struct loop *loop, const struct sockaddr *addr,
+		  socklen_t addrlen, const char *bind_device,
+		  mgmt_accept_fn accept_fn, mgmt_handler_fn fn, void *ctx,
+		  struct mgmt **ret_mgmt);
+int mgmt_local_addr(struct mgmt *m, struct sockaddr_storage *ret,
+		    socklen_t *ret_len);
+
+/* Stop listening, drop every client, unlink a unix socket. */
 void mgmt_close(struct mgmt *m);
 
 /* A writer for the reply's results (after ID and ERRNO). */
 struct tlv_writer *mgmt_call_writer(struct mgmt_call *call);
+/* Who asked (NULL once the client left). */
+const struct sockaddr *mgmt_call_peer(struct mgmt_call *call,
+				      socklen_t *ret_len);
+
 /*
  * Send the reply: err is 0 or a negative errno, msg an optional message.
  * Frees the call; a call whose client left is freed silently.
