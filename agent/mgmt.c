@@ -344,6 +344,29 @@ static void on_accept(struct loop_watch *w, uint32_t events)
 	}
 }
 
+static struct mgmt *mgmt_alloc(struct loop *loop, mgmt_handler_fn fn,
+				void *ctx)
+{
+	struct mgmt *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->loop = loop;
+	m->fn = fn;
+	m->ctx = ctx;
+	m->lfd = -1;
+	return m;
+}
+
+/* Listen on the bound m->lfd and serve it from the loop. */
+static int mgmt_start(struct mgmt *m, int backlog)
+{
+	if (listen(m->lfd, backlog) < 0)
+		return -errno;
+	loop_watch_init(&m->lwatch, m->loop, m->lfd, on_accept);
+	return loop_watch_set(&m->lwatch, EPOLLIN);
+}
+
 /* Is an agent answering on this socket already? */
 static bool socket_in_use(const struct sockaddr_un *addr)
 {
@@ -385,15 +408,11 @@ int mgmt_open(struct loop *loop, const char *path, mgmt_handler_fn fn,
 
 	if (strlen(path) >= sizeof(m->addr.sun_path))
 		return -ENAMETOOLONG;
-	m = calloc(1, sizeof(*m));
+	m = mgmt_alloc(loop, fn, ctx);
 	if (!m)
 		return -ENOMEM;
-	m->loop = loop;
-	m->fn = fn;
-	m->ctx = ctx;
 	m->addr.sun_family = AF_UNIX;
 	strcpy(m->addr.sun_path, path);
-	m->lfd = -1;
 	ret = make_parent(path);
 	if (ret < 0)
 		goto err_free;
@@ -415,12 +434,11 @@ int mgmt_open(struct loop *loop, const char *path, mgmt_handler_fn fn,
 			   sizeof(m->addr));
 		umask(old);
 	}
-	if (ret < 0 || listen(m->lfd, 16) < 0) {
+	if (ret < 0) {
 		ret = -errno;
 		goto err_close;
 	}
-	loop_watch_init(&m->lwatch, loop, m->lfd, on_accept);
-	ret = loop_watch_set(&m->lwatch, EPOLLIN);
+	ret = mgmt_start(m, 16);
 	if (ret < 0)
 		goto err_unlink;
 	*ret_mgmt = m;
@@ -445,12 +463,9 @@ int mgmt_open_tcp(struct loop *loop, const struct sockaddr *addr,
 
 	if (!accept_fn)
 		return -EINVAL;
-	m = calloc(1, sizeof(*m));
+	m = mgmt_alloc(loop, fn, ctx);
 	if (!m)
 		return -ENOMEM;
-	m->loop = loop;
-	m->fn = fn;
-	m->ctx = ctx;
 	m->accept_fn = accept_fn;
 	m->lfd = socket(addr->sa_family,
 			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -463,12 +478,11 @@ int mgmt_open_tcp(struct loop *loop, const struct sockaddr *addr,
 	    (bind_device &&
 	     setsockopt(m->lfd, SOL_SOCKET, SO_BINDTODEVICE, bind_device,
 			(socklen_t)strlen(bind_device)) < 0) ||
-	    bind(m->lfd, addr, addrlen) < 0 || listen(m->lfd, 64) < 0) {
+	    bind(m->lfd, addr, addrlen) < 0) {
 		ret = -errno;
 		goto err_close;
 	}
-	loop_watch_init(&m->lwatch, loop, m->lfd, on_accept);
-	ret = loop_watch_set(&m->lwatch, EPOLLIN);
+	ret = mgmt_start(m, 64);
 	if (ret < 0)
 		goto err_close;
 	*ret_mgmt = m;

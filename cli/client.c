@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,46 +55,24 @@ static int wait_fd(int fd, short events, uint64_t deadline)
 	return n ? 0 : -ETIMEDOUT;
 }
 
-static int read_full(int fd, void *buf, size_t len, uint64_t deadline)
+/* Read or write exactly len bytes by the deadline. */
+static int io_full(int fd, void *buf, size_t len, bool out, uint64_t deadline)
 {
 	uint8_t *p = buf;
 	int ret;
 
 	while (len) {
-		ssize_t n = read(fd, p, len);
+		ssize_t n = out ? send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT) :
+				  recv(fd, p, len, MSG_DONTWAIT);
 
-		if (n == 0)
+		if (n == 0 && !out)
 			return -ECONNRESET;
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN)
 				return -errno;
-			ret = wait_fd(fd, POLLIN, deadline);
-			if (ret < 0)
-				return ret;
-			continue;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t len, uint64_t deadline)
-{
-	const uint8_t *p = buf;
-	int ret;
-
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return -errno;
-			ret = wait_fd(fd, POLLOUT, deadline);
+			ret = wait_fd(fd, out ? POLLOUT : POLLIN, deadline);
 			if (ret < 0)
 				return ret;
 			continue;
@@ -178,12 +157,12 @@ int client_call(const char *path, uint32_t op, const struct tlv_writer *args,
 	if (!ret)
 		ret = frame_header_encode(hdr, FRAME_RPC, w.len);
 	if (!ret)
-		ret = write_full(fd, hdr, sizeof(hdr), deadline);
+		ret = io_full(fd, hdr, sizeof(hdr), true, deadline);
 	if (!ret)
-		ret = write_full(fd, w.buf, w.len, deadline);
+		ret = io_full(fd, w.buf, w.len, true, deadline);
 	tlv_writer_release(&w);
 	if (!ret)
-		ret = read_full(fd, hdr, sizeof(hdr), deadline);
+		ret = io_full(fd, hdr, sizeof(hdr), false, deadline);
 	if (!ret)
 		ret = frame_header_decode(hdr, RPC_MAX_MSG, &h);
 	if (!ret && h.type != FRAME_RPC)
@@ -199,7 +178,7 @@ int client_call(const char *path, uint32_t op, const struct tlv_writer *args,
 		ret = -ENOMEM;
 		goto err_close;
 	}
-	ret = read_full(fd, reply->buf, reply->len, deadline);
+	ret = io_full(fd, reply->buf, reply->len, false, deadline);
 	if (!ret)
 		ret = parse_reply(reply, id);
 	if (ret < 0) {
