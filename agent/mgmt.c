@@ -345,7 +345,7 @@ static void on_accept(struct loop_watch *w, uint32_t events)
 }
 
 static struct mgmt *mgmt_alloc(struct loop *loop, mgmt_handler_fn fn,
-				void *ctx)
+			       void *ctx)
 {
 	struct mgmt *m = calloc(1, sizeof(*m));
 
