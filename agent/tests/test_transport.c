@@ -191,6 +191,47 @@ static void test_frames_wait_for_a_peer_that_comes_up_later(void **state)
 	loop_free(loop);
 }
 
+static void test_redial_after_the_peer_restarts(void **state)
+{
+	struct node a = { 0 }, b = { 0 };
+	struct transport_config cfg;
+	struct transport_peer_stats st;
+	struct loop *loop;
+	uint32_t i;
+
+	(void)state;
+	assert_int_equal(loop_new(&loop), 0);
+	node_start(loop, &a, 1, true);
+	node_start(loop, &b, 2, true);
+	assert_int_equal(transport_peer_set(a.t, 2, (struct sockaddr *)&b.addr,
+					    sizeof(b.addr)), 0);
+	i = 0;
+	assert_int_equal(transport_send(a.t, 2, FRAME_RAFT, &i, sizeof(i)), 0);
+	run_until(loop, &b.frames, 1);
+	assert_int_equal(b.frames, 1);
+	/* b dies (kill -9 closes its sockets) and comes back on its port. */
+	transport_free(b.t);
+	transport_config_defaults(&cfg);
+	cfg.self_id = 2;
+	assert_int_equal(transport_new(loop, &cfg, &ops, &b, &b.t), 0);
+	assert_int_equal(transport_listen(b.t, (struct sockaddr *)&b.addr,
+					  sizeof(b.addr)), 0);
+	/* Sends go on; the first may be lost on the dead connection. */
+	for (i = 1; i <= 20; i++) {
+		assert_int_equal(transport_send(a.t, 2, FRAME_RAFT, &i,
+						sizeof(i)), 0);
+		assert_int_equal(loop_run_once(loop, 20), 0);
+	}
+	run_until(loop, &b.frames, 15);
+	assert_true(b.frames >= 15);
+	assert_int_equal(transport_peer_stats(a.t, 2, &st), 0);
+	assert_true(st.connected);
+	assert_true(st.connects >= 2);
+	transport_free(a.t);
+	transport_free(b.t);
+	loop_free(loop);
+}
+
 static void test_queue_to_stalled_peer_is_bounded(void **state)
 {
 	struct transport_peer_stats st;
@@ -286,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_frames_arrive_in_order_from_sender),
 		cmocka_unit_test(test_large_frame_arrives_whole),
 		cmocka_unit_test(test_frames_wait_for_a_peer_that_comes_up_later),
+		cmocka_unit_test(test_redial_after_the_peer_restarts),
 		cmocka_unit_test(test_queue_to_stalled_peer_is_bounded),
 		cmocka_unit_test(test_garbage_closes_only_its_connection),
 	};
