@@ -13,6 +13,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "datadir.h"
+#include "keyfile.h"
 #include "log.h"
 #include "loop.h"
 #include "mgmt.h"
@@ -23,6 +24,8 @@ struct agent {
 	struct loop *loop;
 	struct mgmt *mgmt;
 	int datadir_fd;
+	uint8_t private_key[WG_KEY_LEN];
+	char public_key[WG_KEY_B64_LEN + 1];
 	bool stopping;
 };
 
@@ -53,6 +56,7 @@ static void status_reply(struct agent *a, struct mgmt_call *call)
 	tlv_put_u64(w, RPC_A_COMMIT, 0);
 	tlv_put_u64(w, RPC_A_APPLIED, 0);
 	tlv_put_str(w, RPC_A_BACKEND, config_backend_name(a->cfg.backend));
+	tlv_put_str(w, RPC_A_PUBLIC_KEY, a->public_key);
 	tlv_put_str(w, RPC_A_VERSION, ATOM_VERSION);
 	tlv_put_u32(w, RPC_A_PID, (uint32_t)getpid());
 	mgmt_reply(call, 0, NULL);
@@ -112,6 +116,18 @@ int daemon_run(const struct daemon_opts *opts)
 				strerror(-a.datadir_fd));
 		return 1;
 	}
+	ret = keyfile_load_or_create(a.cfg.private_key_path, a.private_key,
+				     err, sizeof(err));
+	if (ret < 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	{
+		uint8_t pub[WG_KEY_LEN];
+
+		wg_key_public(a.private_key, pub);
+		wg_key_to_base64(pub, a.public_key);
+	}
 	ret = loop_new(&a.loop);
 	if (ret < 0) {
 		log_err("cannot create the event loop: %s", strerror(-ret));
@@ -146,5 +162,6 @@ out:
 	loop_free(a.loop);
 	close(a.datadir_fd);
 	explicit_bzero(a.cfg.join_token, sizeof(a.cfg.join_token));
+	explicit_bzero(a.private_key, sizeof(a.private_key));
 	return status;
 }

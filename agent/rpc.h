@@ -43,6 +43,7 @@ enum rpc_attr {
 	RPC_A_DOWN,		/* u32 bool */
 	RPC_A_VERSION,		/* string: the agent's version */
 	RPC_A_PID,		/* u32 */
+	RPC_A_PUBLIC_KEY,	/* string: WireGuard public key, base64 */
 	__RPC_A_MAX
 };
 

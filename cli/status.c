@@ -13,6 +13,7 @@
 
 struct status {
 	char name[64], mesh_ip[64], role[16], leader[64], backend[16];
+	char public_key[64];
 	uint64_t term, commit, applied;
 };
 
@@ -40,6 +41,9 @@ static int parse(const struct rpc_reply *reply, struct status *s)
 			break;
 		case RPC_A_BACKEND:
 			ret = tlv_str(&a, s->backend, sizeof(s->backend));
+			break;
+		case RPC_A_PUBLIC_KEY:
+			ret = tlv_str(&a, s->public_key, sizeof(s->public_key));
 			break;
 		case RPC_A_TERM:
 			ret = tlv_u64(&a, &s->term);
@@ -91,6 +95,7 @@ int status_main(int argc, char **argv, const struct cli_global *g)
 		json_u64(&j, "commit_index", s.commit);
 		json_u64(&j, "applied_index", s.applied);
 		json_str(&j, "backend", s.backend);
+		json_str(&j, "public_key", s.public_key);
 		json_object_end(&j);
 		putchar('\n');
 		return 0;
@@ -103,5 +108,6 @@ int status_main(int argc, char **argv, const struct cli_global *g)
 	printf("commit:    %" PRIu64 "\n", s.commit);
 	printf("applied:   %" PRIu64 "\n", s.applied);
 	printf("backend:   %s\n", s.backend);
+	printf("key:       %s\n", s.public_key);
 	return 0;
 }

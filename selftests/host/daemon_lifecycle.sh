@@ -10,7 +10,7 @@ atom=${ATOM:-$(dirname "$0")/../../build/atom}
 tmp=$(mktemp -d)
 on_exit 'kill $(jobs -p) 2>/dev/null; rm -rf "'"$tmp"'"'
 
-ktap_plan 11
+ktap_plan 13
 
 config() { # name file data-dir socket
 	cat >"$2" <<EOC
@@ -18,6 +18,8 @@ node:
   name: $1
   bootstrap: true
   network_layer: {ip: 127.77.0.0, cidr: 24}
+security:
+  private_key_path: $tmp/keys/$1.key
 consensus:
   data_dir: $3
 api:
@@ -30,6 +32,7 @@ EOC
 config n1 "$tmp/n1.yaml" "$tmp/d1" "$tmp/run/n1.sock"
 config n1b "$tmp/n1b.yaml" "$tmp/d1" "$tmp/run/other.sock"
 config n2 "$tmp/n2.yaml" "$tmp/d2" "$tmp/run/n1.sock"
+config n3 "$tmp/n3.yaml" "$tmp/d3" "$tmp/run/n3.sock"
 
 "$atom" daemon -c "$tmp/n1.yaml" 2>"$tmp/n1.log" &
 pid=$!
@@ -50,6 +53,25 @@ perms() {
 	[ "$(stat -c %a "$tmp/d1")" = 700 ]
 }
 step "socket 0600 in a 0700 directory, data dir 0700" perms
+key_created() {
+	[ "$(stat -c %a "$tmp/keys/n1.key")" = 600 ] &&
+	[ "$(status_of public_key)" = "$(wg pubkey <"$tmp/keys/n1.key")" ]
+}
+status_of() {
+	"$atom" status -j -s "$tmp/run/n1.sock" |
+		sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"
+}
+step "the private key is created 0600 and status shows its public key" \
+	key_created
+key_readable_refused() {
+	wg genkey >"$tmp/keys/n3.key" && chmod 644 "$tmp/keys/n3.key" &&
+	! timeout 10 "$atom" daemon -c "$tmp/n3.yaml" 2>"$tmp/n3.log" &&
+	grep -q "private key $tmp/keys/n3.key is accessible by others (mode 0644)" \
+		"$tmp/n3.log" &&
+	[ "$(wc -c <"$tmp/keys/n3.key")" = 45 ]
+}
+step "a key file others can read stops the start, untouched" \
+	key_readable_refused
 refused_datadir() {
 	! timeout 10 "$atom" daemon -c "$tmp/n1b.yaml" 2>"$tmp/n1b.log" &&
 	grep -q "data dir $tmp/d1 is in use by another atom agent" "$tmp/n1b.log"
