@@ -781,17 +781,17 @@ static void handle_vote(struct raft *r, const struct raft_msg *m)
 	bool can = r->vote == m->from ||
 		   (r->vote == RAFT_NONE && r->leader == RAFT_NONE) ||
 		   (pre && m->term > r->term);
+	bool fresh = log_up_to_date(r, m);
 	struct raft_msg *resp;
 
+#ifdef MUTANT_VOTE_ANY_LOG
+	fresh = true;
+#endif
 	resp = msg_new(r, pre ? RAFT_MSG_PREVOTE_RESP : RAFT_MSG_VOTE_RESP,
 		       m->from);
 	if (!resp)
 		return;
-#ifdef MUTANT_VOTE_ANY_LOG
-	if (can) {
-#else
-	if (can && log_up_to_date(r, m)) {
-#endif
+	if (can && fresh) {
 		resp->term = m->term;
 		if (!pre) {
 			r->vote = m->from;
