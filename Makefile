@@ -61,7 +61,7 @@ FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 FUZZ_S ?= 60
 
 .PHONY: all help deps atom kmod progs fuzzers fuzz hosttest unit-build check check-long unit selftest \
-	selftest-warn-probe style clean sim sim-mutants soak
+	selftest-warn-probe style clean sim sim-mutants soak sim-build print-mutants
 
 all: atom kmod ## build the atom binary and kmod/atom.ko
 
@@ -154,6 +154,11 @@ sim: $(B)/plain/raftsim ## replay one simulator seed with its trace (SEED=n), or
 
 sim-mutants: $(patsubst %,$(B)/mutant/%/raftsim,$(MUTANTS)) ## prove the simulator catches each known Raft bug
 	$(Q)scripts/sim-mutants.sh $(B) $(MUTANTS)
+
+sim-build: $(B)/plain/raftsim $(B)/san/raftsim $(patsubst %,$(B)/mutant/%/raftsim,$(MUTANTS))
+
+print-mutants:
+	@echo $(MUTANTS)
 
 soak: $(B)/plain/raftsim ## run simulator seeds for SECONDS (default 60)
 	$(Q)$(B)/plain/raftsim --seconds $(SECONDS) --from $$(date +%s)

@@ -730,6 +730,8 @@ static void check_reads(struct raft *r)
 		done_read(r, r->reads[k].ctx, r->reads[k].index);
 		k++;
 	}
+	if (!k)
+		return;
 	memmove(r->reads, r->reads + k, (r->n_reads - k) * sizeof(*r->reads));
 	r->n_reads -= k;
 }

@@ -919,8 +919,8 @@ static void conf_change(struct sim *s, int l)
 	if (rc)
 		return;
 	/* A conf entry only after the leader committed one of its term. */
-	if (raft_term_at(r, raft_commit(r)) != raft_term(r) &&
-	    s->nodes[l].up)
+	r = s->nodes[l].r;	/* NULL if it crashed meanwhile */
+	if (r && raft_term_at(r, raft_commit(r)) != raft_term(r))
 		fail(s, "conf-after-term-commit",
 		     "leader %llu appended a conf change before committing in term %llu",
 		     (unsigned long long)s->nodes[l].id,
