@@ -649,8 +649,8 @@ const struct raft_fileops sim_disk_fileops = {
 static void tear(struct sim_disk *d, struct inode *in)
 {
 	uint64_t off = in->last_off, end = off + in->last_len, cut, hi, g, i;
+	uint8_t tmp[SIM_DISK_SECTOR];
 	const uint8_t *src;
-	uint8_t *tmp;
 
 	if (!in->has_last || in->last_off + in->last_len > in->view.mat)
 		return;
@@ -680,15 +680,12 @@ static void tear(struct sim_disk *d, struct inode *in)
 	hi = (cut / SIM_DISK_SECTOR + 1) * SIM_DISK_SECTOR;
 	if (hi > end)
 		hi = end;
+	/* hi - cut <= one sector */
 	g = rnd(d, hi - cut + 1);
-	tmp = malloc(hi - cut);
-	if (!tmp)
-		return;
 	memcpy(tmp, src + cut, g);
 	for (i = g; i < hi - cut; i++)
 		tmp[i] = (uint8_t)rnd(d, 256);
 	buf_write(&in->img, tmp, hi - cut, cut);
-	free(tmp);
 }
 
 static void replay_ops(struct sim_disk *d, size_t n)
