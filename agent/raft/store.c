@@ -451,7 +451,11 @@ static int write_snap_file(struct raft_store *s, const struct raft_snapshot *sna
 	return store_sync_dir(s, "fsync of the log directory");
 }
 
-/* Delete the oldest segments while all they hold is below cutoff. */
+/*
+ * Delete the oldest segments while all they hold is below cutoff. The
+ * snapshot is in force already: a failed unlink only leaves a segment
+ * for the next compaction (a failed directory fsync is still fatal).
+ */
 static int compact(struct raft_store *s, uint64_t cutoff)
 {
 	char name[STORE_NAME_MAX];
@@ -461,8 +465,10 @@ static int compact(struct raft_store *s, uint64_t cutoff)
 	while (n + 1 < s->n_segs && s->segs[n].max_index < cutoff) {
 		store_seg_name(name, s->segs[n].seq, s->segs[n].first);
 		ret = s->fo->unlink(s->ctx, s->dir, name);
-		if (ret < 0 && ret != -ENOENT)
+		if (ret < 0 && ret != -ENOENT) {
+			ret = 0;
 			break;
+		}
 		/* One at a time, so a crash leaves a prefix deleted. */
 		ret = store_sync_dir(s, "fsync of the log directory");
 		if (ret < 0)

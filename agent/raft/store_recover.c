@@ -607,9 +607,8 @@ int store_recover(struct raft_store *s, struct raft_store_state *st,
 		}
 		sync = true;
 	}
+	/* With no segment, the first save creates one. */
 	ret = sync ? store_sync_dir(s, "fsync of the log directory") : 0;
-	if (!ret && !s->n_segs)
-		ret = store_roll(s, raft_store_last_index(s) + 1, 0);
 	if (ret < 0 && !err[0])
 		snprintf(err, errlen, "cannot start the raft log in %s: %s",
 			 s->dirpath, strerror(-ret));
