@@ -52,11 +52,11 @@ struct seg_scan {
 	bool drop;		/* a torn creation: no header, nothing synced */
 };
 
-static int corrupt(struct raft_store *s, char *err, size_t errlen,
-		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int refuse(struct raft_store *s, char *err, size_t errlen,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static int corrupt(struct raft_store *s, char *err, size_t errlen,
-		   const char *fmt, ...)
+static int refuse(struct raft_store *s, char *err, size_t errlen,
+		  const char *fmt, ...)
 {
 	size_t n;
 	va_list ap;
@@ -294,7 +294,7 @@ static int replay_seg(struct raft_store *s, struct replay *rp,
 	const char *why = NULL;
 	uint32_t n_rec = 0;
 	struct srec r, q;
-	bool zero;
+	bool zero, is_hdr;
 	int64_t proof;
 	uint8_t *buf;
 	int ret;
@@ -303,8 +303,8 @@ static int replay_seg(struct raft_store *s, struct replay *rp,
 	rp->max_index = 0;
 	ret = read_all(s, f->name, RAFT_STORE_SEGMENT_MAX, &buf, &sc->size);
 	if (ret == -EFBIG)
-		return corrupt(s, err, errlen, "%s is larger than %u bytes",
-			       f->name, RAFT_STORE_SEGMENT_MAX);
+		return refuse(s, err, errlen, "%s is larger than %u bytes",
+			      f->name, RAFT_STORE_SEGMENT_MAX);
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot read %s/%s: %s", s->dirpath,
 			 f->name, strerror(-ret));
@@ -314,7 +314,9 @@ static int replay_seg(struct raft_store *s, struct replay *rp,
 		ret = srec_get(buf + off, sc->size - off, &r);
 		if (ret < 0)
 			break;
-		if ((off == 0) != (r.kind == SREC_SEGMENT)) {
+		/* A header first, and only first. */
+		is_hdr = r.kind == SREC_SEGMENT;
+		if (!off != is_hdr) {
 			ret = -EBADMSG;
 			break;
 		}
@@ -345,8 +347,8 @@ static int replay_seg(struct raft_store *s, struct replay *rp,
 		if (ret < 0)
 			goto out;
 		if (ret) {
-			ret = corrupt(s, err, errlen, "%s at offset %" PRIu64 " of %s",
-				      why, i, f->name);
+			ret = refuse(s, err, errlen, "%s at offset %" PRIu64 " of %s",
+				     why, i, f->name);
 			goto out;
 		}
 		off += r.size;
@@ -359,18 +361,19 @@ static int replay_seg(struct raft_store *s, struct replay *rp,
 	proof = find_commit(buf, sc->size, stop + 1);
 	ret = 0;
 	if (proof >= 0)
-		ret = corrupt(s, err, errlen,
-			      "bad record at offset %" PRIu64 " of %s, followed by a synced batch at offset %" PRId64,
-			      stop, f->name, proof);
+		ret = refuse(s, err, errlen,
+			     "bad record at offset %" PRIu64 " of %s, "
+			     "followed by a synced batch at offset %" PRId64,
+			     stop, f->name, proof);
 	else if (!sc->commit_end && last)
 		sc->drop = true;
 	else if (!sc->commit_end)
-		ret = corrupt(s, err, errlen, "%s has no valid header",
-			      f->name);
+		ret = refuse(s, err, errlen, "%s has no valid header",
+			     f->name);
 	else if (!last && (stop != sc->commit_end || !zero))
-		ret = corrupt(s, err, errlen,
-			      "bad record at offset %" PRIu64 " of sealed segment %s",
-			      stop, f->name);
+		ret = refuse(s, err, errlen,
+			     "bad record at offset %" PRIu64 " of sealed segment %s",
+			     stop, f->name);
 	for (i = sc->commit_end; !ret && last && i < sc->size; i++)
 		if (buf[i]) {
 			sc->torn = true;
@@ -393,8 +396,8 @@ static int load_snapshot(struct raft_store *s, struct raft_store_state *st,
 	ret = read_all(s, name, SNAP_HDR + (uint64_t)RAFT_MAX_SNAPSHOT +
 		       SNAP_TRAILER, &buf, &size);
 	if (ret == -ENOENT || ret == -EFBIG)
-		return corrupt(s, err, errlen, "the log's snapshot %s is %s",
-			       name, ret == -ENOENT ? "missing" : "too large");
+		return refuse(s, err, errlen, "the log's snapshot %s is %s",
+			      name, ret == -ENOENT ? "missing" : "too large");
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot read %s/%s: %s", s->dirpath,
 			 name, strerror(-ret));
@@ -434,8 +437,8 @@ static int load_snapshot(struct raft_store *s, struct raft_store_state *st,
 out:
 	free(buf);
 	if (ret == -EBADMSG)
-		return corrupt(s, err, errlen, "the log's snapshot %s does not verify",
-			       name);
+		return refuse(s, err, errlen, "the log's snapshot %s does not verify",
+			      name);
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "out of memory loading %s", name);
 	return ret;
@@ -484,9 +487,10 @@ static int export_state(struct raft_store *s, struct replay *rp,
 	int ret;
 
 	if (rp->n && rp->ents[0].index != rp->snap_index + 1)
-		return corrupt(s, err, errlen,
-			       "the log starts at index %" PRIu64 " but the snapshot ends at %" PRIu64,
-			       rp->ents[0].index, rp->snap_index);
+		return refuse(s, err, errlen,
+			      "the log starts at index %" PRIu64
+			      " but the snapshot ends at %" PRIu64,
+			      rp->ents[0].index, rp->snap_index);
 	ret = store_set_terms(s, rp->ents, rp->n);
 	if (ret < 0)
 		return ret;
@@ -511,8 +515,8 @@ static int replay_all(struct raft_store *s, struct seg_file *segs, size_t n,
 
 	for (i = 0; i < n; i++) {
 		if (i && segs[i].seq == segs[i - 1].seq) {
-			ret = corrupt(s, err, errlen, "two segments numbered %" PRIu64,
-				      segs[i].seq);
+			ret = refuse(s, err, errlen, "two segments numbered %" PRIu64,
+				     segs[i].seq);
 			goto out;
 		}
 		prev = sc;

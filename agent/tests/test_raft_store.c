@@ -45,7 +45,7 @@ static uint64_t rnd(uint64_t *seed, uint64_t n)
 
 /* ---- A model of what the store must hold ---- */
 
-struct ment {
+struct xent {
 	uint64_t index;
 	uint64_t term;
 	uint8_t type;
@@ -57,7 +57,7 @@ struct model {
 	struct raft_hardstate hs;
 	uint64_t snap_index;
 	uint64_t snap_term;
-	struct ment *e;		/* after snap_index */
+	struct xent *e;		/* after snap_index */
 	size_t n;
 };
 
@@ -93,7 +93,7 @@ static void model_free(struct model *m)
 
 /* Append (or replace from ents[0].index) in the model. */
 static void model_save(struct model *m, const struct raft_hardstate *hs,
-		       const struct ment *ents, size_t n)
+		       const struct xent *ents, size_t n)
 {
 	size_t keep;
 
@@ -152,7 +152,7 @@ static bool state_matches(const struct raft_store_state *st,
 	}
 	for (i = 0; i < m->n; i++) {
 		const struct raft_entry *e = &st->ents[i];
-		const struct ment *w = &m->e[i];
+		const struct xent *w = &m->e[i];
 
 		if (e->index != w->index || e->term != w->term ||
 		    e->type != w->type || e->len != w->len)
@@ -167,7 +167,7 @@ static bool state_matches(const struct raft_store_state *st,
 /* ---- Driving the store from model entries ---- */
 
 static int save(struct raft_store *s, const struct raft_hardstate *hs,
-		const struct ment *ents, size_t n)
+		const struct xent *ents, size_t n)
 {
 	struct raft_entry e[16];
 	uint8_t data[16][MAX_DATA];
@@ -199,10 +199,10 @@ static int snapshot(struct raft_store *s, uint64_t index, uint64_t term,
 	return raft_store_snapshot(s, &snap, keep);
 }
 
-static struct ment ment(uint64_t index, uint64_t term, uint32_t len,
+static struct xent xent(uint64_t index, uint64_t term, uint32_t len,
 			uint64_t salt)
 {
-	return (struct ment){ index, term,
+	return (struct xent){ index, term,
 		salt % 5 ? RAFT_ENTRY_NORMAL : RAFT_ENTRY_CONF, len, salt };
 }
 
@@ -362,9 +362,9 @@ static void test_fresh_store_is_empty(void **state)
 static void test_save_then_reopen_round_trips(void **state)
 {
 	struct raft_hardstate hs = { .term = 3, .vote = 2, .commit = 1 };
-	struct ment e[5] = {
-		ment(1, 1, 0, 1), ment(2, 1, 17, 2), ment(3, 2, MAX_DATA, 3),
-		ment(4, 3, 1, 4), ment(5, 3, 64, 5),
+	struct xent e[5] = {
+		xent(1, 1, 0, 1), xent(2, 1, 17, 2), xent(3, 2, MAX_DATA, 3),
+		xent(4, 3, 1, 4), xent(5, 3, 64, 5),
 	};
 	struct model m = { 0 };
 	struct fix *f = *state;
@@ -381,7 +381,7 @@ static void test_save_then_reopen_round_trips(void **state)
 	assert_true(state_matches(&f->st, &m));
 	assert_int_equal(f->st.ents[4].type, RAFT_ENTRY_CONF);
 	/* Appending after a reopen continues the same log. */
-	e[0] = ment(6, 4, 9, 6);
+	e[0] = xent(6, 4, 9, 6);
 	assert_int_equal(save(f->s, NULL, e, 1), 0);
 	model_save(&m, NULL, e, 1);
 	fix_reopen(f);
@@ -393,16 +393,16 @@ static void test_conflicting_tail_is_replaced(void **state)
 {
 	struct model m = { 0 };
 	struct fix *f = *state;
-	struct ment e[10];
+	struct xent e[10];
 	int i;
 
 	for (i = 0; i < 10; i++)
-		e[i] = ment(i + 1, 1, 20, i);
+		e[i] = xent(i + 1, 1, 20, i);
 	assert_int_equal(save(f->s, NULL, e, 10), 0);
 	model_save(&m, NULL, e, 10);
 	/* A new leader's entries from 6 on: 9 and 10 must go. */
 	for (i = 0; i < 3; i++)
-		e[i] = ment(i + 6, 2, 30, 100 + i);
+		e[i] = xent(i + 6, 2, 30, 100 + i);
 	assert_int_equal(save(f->s, NULL, e, 3), 0);
 	model_save(&m, NULL, e, 3);
 	assert_int_equal(raft_store_last_index(f->s), 8);
@@ -411,7 +411,7 @@ static void test_conflicting_tail_is_replaced(void **state)
 	assert_int_equal(f->st.n_ents, 8);
 	assert_int_equal(f->st.ents[5].term, 2);
 	/* Replacing the whole log from index 1 works too. */
-	e[0] = ment(1, 3, 5, 200);
+	e[0] = xent(1, 3, 5, 200);
 	assert_int_equal(save(f->s, NULL, e, 1), 0);
 	model_save(&m, NULL, e, 1);
 	fix_reopen(f);
@@ -426,7 +426,7 @@ static void test_bad_saves_are_refused(void **state)
 	struct raft_entry big = { .index = 1, .term = 1,
 				  .type = RAFT_ENTRY_NORMAL,
 				  .len = RAFT_MAX_ENTRY + 1 };
-	struct ment e[2] = { ment(1, 1, 3, 1), ment(3, 1, 3, 2) };
+	struct xent e[2] = { xent(1, 1, 3, 1), xent(3, 1, 3, 2) };
 
 	assert_int_equal(save(f->s, NULL, e + 1, 1), -EINVAL);	/* gap */
 	assert_int_equal(save(f->s, NULL, e, 2), -EINVAL);	/* not contiguous */
@@ -451,11 +451,11 @@ static void test_segments_roll_and_replay_in_order(void **state)
 	struct model m = { 0 };
 	struct fix *f = *state;
 	struct raft_hardstate hs = { 0 };
-	struct ment e;
+	struct xent e;
 	int i;
 
 	for (i = 1; i <= 60; i++) {
-		e = ment(i, 1 + i / 20, 100, i);
+		e = xent(i, 1 + i / 20, 100, i);
 		hs.commit = i - 1;
 		assert_int_equal(save(f->s, &hs, &e, 1), 0);
 		model_save(&m, &hs, &e, 1);
@@ -467,7 +467,7 @@ static void test_segments_roll_and_replay_in_order(void **state)
 	/* An entry larger than a whole segment gets a segment of its own. */
 	f->seg_size = 512;
 	fix_reopen(f);
-	e = ment(61, 5, MAX_DATA, 61);
+	e = xent(61, 5, MAX_DATA, 61);
 	assert_int_equal(save(f->s, NULL, &e, 1), 0);
 	model_save(&m, NULL, &e, 1);
 	fix_reopen(f);
@@ -481,11 +481,11 @@ static void test_snapshot_compacts_and_survives_reopen(void **state)
 	struct model m = { 0 };
 	struct fix *f = *state;
 	size_t before, after;
-	struct ment e;
+	struct xent e;
 	int i;
 
 	for (i = 1; i <= 100; i++) {
-		e = ment(i, 1, 100, i);
+		e = xent(i, 1, 100, i);
 		assert_int_equal(save(f->s, NULL, &e, 1), 0);
 		model_save(&m, NULL, &e, 1);
 	}
@@ -519,11 +519,11 @@ static void test_installed_snapshot_ahead_resets_the_log(void **state)
 {
 	struct model m = { 0 };
 	struct fix *f = *state;
-	struct ment e[5];
+	struct xent e[5];
 	int i;
 
 	for (i = 0; i < 5; i++)
-		e[i] = ment(i + 1, 1, 10, i);
+		e[i] = xent(i + 1, 1, 10, i);
 	assert_int_equal(save(f->s, NULL, e, 5), 0);
 	model_save(&m, NULL, e, 5);
 	/* From a leader, far ahead of this log. */
@@ -534,7 +534,7 @@ static void test_installed_snapshot_ahead_resets_the_log(void **state)
 	assert_true(state_matches(&f->st, &m));
 	assert_int_equal(f->st.n_ents, 0);
 	for (i = 0; i < 5; i++)
-		e[i] = ment(i + 51, 3, 10, i);
+		e[i] = xent(i + 51, 3, 10, i);
 	assert_int_equal(save(f->s, NULL, e, 5), 0);
 	model_save(&m, NULL, e, 5);
 	/* Inside the log but with another term at its index: reset too. */
@@ -546,7 +546,7 @@ static void test_installed_snapshot_ahead_resets_the_log(void **state)
 	assert_int_equal(f->st.n_ents, 0);
 	/* Inside the log with a matching term: the later entries stay. */
 	for (i = 0; i < 5; i++)
-		e[i] = ment(i + 54, 4, 10, i);
+		e[i] = xent(i + 54, 4, 10, i);
 	assert_int_equal(save(f->s, NULL, e, 5), 0);
 	model_save(&m, NULL, e, 5);
 	assert_int_equal(snapshot(f->s, 55, 4, 0), 0);
@@ -585,12 +585,12 @@ static void one_segment(struct fix *f, char *name)
 static void save_batches(struct fix *f, struct model *m, int from, int n)
 {
 	struct raft_hardstate hs = { .term = 1, .vote = 1 };
-	struct ment e[3];
+	struct xent e[3];
 	int i, k;
 
 	for (i = from; i < from + n; i++) {
 		for (k = 0; k < 3; k++)
-			e[k] = ment(3 * i + k + 1, 1, (uint32_t)(i * 7 + k) % 50,
+			e[k] = xent(3 * i + k + 1, 1, (uint32_t)(i * 7 + k) % 50,
 				    (uint64_t)i * 3 + k);
 		hs.commit = 3 * i;
 		assert_int_equal(save(f->s, &hs, e, 3), 0);
@@ -605,7 +605,7 @@ static void test_torn_last_batch_is_dropped_at_every_offset(void **state)
 	struct fix *f = *state;
 	char seg[SIM_DISK_NAME_MAX];
 	uint8_t *img, *cut;
-	struct ment c;
+	struct xent c;
 	int variant;
 
 	f->seg_size = 64 << 10;
@@ -623,7 +623,7 @@ static void test_torn_last_batch_is_dropped_at_every_offset(void **state)
 	fix_close(f);
 	cut = malloc(len);
 	model_copy(&ac, &a);
-	c = ment(a.n + 1, 2, 33, 999);
+	c = xent(a.n + 1, 2, 33, 999);
 	model_save(&ac, NULL, &c, 1);
 
 	for (k = a_end; k <= b_end; k++) {
@@ -884,7 +884,7 @@ static int random_op(struct fix *f, uint64_t *seed, const struct model *m,
 {
 	uint64_t last = model_last(m), idx, term, r = rnd(seed, 100);
 	struct raft_hardstate hs = m->hs;
-	struct ment e[6];
+	struct xent e[6];
 	bool with_hs;
 	size_t n, i;
 
@@ -903,7 +903,7 @@ static int random_op(struct fix *f, uint64_t *seed, const struct model *m,
 			idx = m->snap_index + 1 + rnd(seed, last - m->snap_index);
 		n = 1 + rnd(seed, 6);
 		for (i = 0; i < n; i++)
-			e[i] = ment(idx + i, term, (uint32_t)rnd(seed, MAX_DATA + 1),
+			e[i] = xent(idx + i, term, (uint32_t)rnd(seed, MAX_DATA + 1),
 				    next_rand(seed));
 		hs.commit = idx - 1;
 		with_hs = rnd(seed, 2);
@@ -979,7 +979,8 @@ static void crash_seed(uint64_t seed0, unsigned int steps,
 			}
 			continue;
 		}
-		fail_msg("seed %llu step %u: recovered state lost acknowledged data (ret %d, last %llu, got %zu entries, snap %llu)",
+		fail_msg("seed %llu step %u: acknowledged data lost "
+			 "(ret %d, last %llu, got %zu entries, snap %llu)",
 			 (unsigned long long)seed0, i, ret,
 			 (unsigned long long)model_last(&m), f.st.n_ents,
 			 (unsigned long long)f.st.snap.index);
@@ -1005,7 +1006,9 @@ static void test_crash_at_random_points_keeps_acknowledged(void **state)
 	(void)state;
 	for (s = 1; s <= n; s++)
 		crash_seed(s, 60, &cs);
-	print_message("%llu seeds, %lu steps, %lu crashes (%lu mid-operation, %lu of those kept the interrupted operation), %llu torn writes, %llu syncs\n",
+	print_message("%llu seeds, %lu steps, %lu crashes (%lu mid-operation, "
+		      "%lu of those kept the operation), %llu torn writes, "
+		      "%llu syncs\n",
 		      (unsigned long long)n, cs.steps, cs.crashes, cs.mid_op,
 		      cs.took_after, (unsigned long long)cs.disk.torn,
 		      (unsigned long long)cs.disk.syncs);
@@ -1045,12 +1048,12 @@ static void test_enospc_refuses_and_leaves_store_usable(void **state)
 	struct model m = { 0 };
 	struct fix *f = *state;
 	struct raft_hardstate hs = { .term = 9 };
-	struct ment e;
+	struct xent e;
 	int i, ret = 0;
 
 	sim_disk_set_space(f->d, sim_disk_used(f->d) + 2048);
 	for (i = 1; i <= 100 && !ret; i++) {
-		e = ment(i, 1, 200, i);
+		e = xent(i, 1, 200, i);
 		ret = save(f->s, NULL, &e, 1);
 		if (!ret)
 			model_save(&m, NULL, &e, 1);
@@ -1080,11 +1083,11 @@ static void test_fsync_error_calls_fatal_hook(void **state)
 {
 	struct model m = { 0 };
 	struct fix *f = *state;
-	struct ment e = ment(5, 1, 10, 5);
+	struct xent e = xent(5, 1, 10, 5);
 
 	save_batches(f, &m, 0, 1);
 	sim_disk_fail_sync(f->d, 0);
-	e = ment(4, 1, 10, 4);
+	e = xent(4, 1, 10, 4);
 	assert_int_equal(save(f->s, NULL, &e, 1), -EIO);
 	assert_int_equal(f->fatal_calls, 1);
 	assert_int_equal(f->fatal_err, -EIO);
@@ -1108,7 +1111,7 @@ static void test_fsync_error_calls_fatal_hook(void **state)
 static void test_fsync_error_aborts_by_default(void **state)
 {
 	struct fix *f = *state;
-	struct ment e = ment(1, 1, 10, 1);
+	struct xent e = xent(1, 1, 10, 1);
 	pid_t pid;
 	int status;
 

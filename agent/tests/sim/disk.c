@@ -856,7 +856,7 @@ int sim_disk_put(struct sim_disk *d, const char *name, const uint8_t *buf,
 
 bool sim_disk_exists(struct sim_disk *d, const char *name)
 {
-	return lookup(&d->vol, name) != NULL;
+	return lookup(&d->vol, name);
 }
 
 void sim_disk_get_stats(const struct sim_disk *d, struct sim_disk_stats *st)
