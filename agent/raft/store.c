@@ -228,6 +228,13 @@ int store_roll(struct raft_store *s, uint64_t first, size_t need)
 		if (ret < 0)
 			return ret;
 	}
+	/* Never two segments with one number: recovery refuses that. */
+	if (s->stray[0]) {
+		ret = s->fo->unlink(s->ctx, s->dir, s->stray);
+		if (ret < 0 && ret != -ENOENT)
+			return ret;
+		s->stray[0] = '\0';
+	}
 	/* The header batch goes after the caller's batch in s->buf. */
 	s->n_rec = 0;
 	srec_le32(hdr, SREC_VERSION);
@@ -253,25 +260,32 @@ int store_roll(struct raft_store *s, uint64_t first, size_t need)
 	size = s->seg_size > hlen + need ? s->seg_size : hlen + need;
 	size = (size + 511) & ~(uint64_t)511;
 
+	/* Room in the list first: past the directory fsync it is in use. */
+	ret = store_push_seg(s, seq, first, 0);
+	if (ret < 0)
+		return ret;
 	store_seg_name(name, seq, first);
 	fd = s->fo->open(s->ctx, s->dir, name, RAFT_FO_RDWR | RAFT_FO_CREATE);
-	if (fd < 0)
+	if (fd < 0) {
+		s->n_segs--;
 		return fd;
+	}
 	ret = s->fo->fallocate(s->ctx, fd, 0, size);
 	if (!ret)
 		ret = s->fo->pwrite(s->ctx, fd, s->buf + saved_len, hlen, 0);
 	if (ret < 0) {
 		/* Nothing refers to it yet; recovery drops a leftover. */
+		s->n_segs--;
 		s->fo->close(s->ctx, fd);
-		s->fo->unlink(s->ctx, s->dir, name);
+		if (s->fo->unlink(s->ctx, s->dir, name) < 0)
+			memcpy(s->stray, name, sizeof(s->stray));
 		return ret;
 	}
 	ret = store_sync_file(s, fd, "fdatasync of a new log segment");
 	if (!ret)
 		ret = store_sync_dir(s, "fsync of the log directory");
-	if (!ret)
-		ret = store_push_seg(s, seq, first, 0);
 	if (ret < 0) {
+		/* Failed for good (fatal); keep the list as the disk may be. */
 		s->fo->close(s->ctx, fd);
 		return ret;
 	}
@@ -293,6 +307,9 @@ static int write_batch(struct raft_store *s, uint64_t first)
 	ret = put_commit(s);
 	if (ret < 0)
 		return ret;
+	/* Recovery must be able to read the segment back. */
+	if (s->len > RAFT_STORE_BATCH_MAX)
+		return -E2BIG;
 	if (s->fd < 0 || s->tail + s->len > s->alloc) {
 		ret = store_roll(s, first, s->len);
 		if (ret < 0)

@@ -31,6 +31,8 @@
 #define RAFT_STORE_SEGMENT_MIN 512u
 /* Largest segment file recovery reads (a batch may exceed the roll). */
 #define RAFT_STORE_SEGMENT_MAX (256u << 20)
+/* Largest batch one save may write (encoded); larger: -E2BIG, split it. */
+#define RAFT_STORE_BATCH_MAX (RAFT_STORE_SEGMENT_MAX - (1u << 20))
 
 struct raft_store;
 
@@ -62,7 +64,8 @@ int raft_store_open(struct raft_store **ret, const struct raft_fileops *fo,
  * Durably append: the hard state (NULL: unchanged) and n entries. If
  * ents[0].index <= last index, the entries from there on are replaced
  * (a follower's conflict). ents[0].index must be > the snapshot index
- * and <= last index + 1, the entries contiguous: else -EINVAL.
+ * and <= last index + 1, the entries contiguous: else -EINVAL. A batch
+ * over RAFT_STORE_BATCH_MAX encoded bytes: -E2BIG.
  * -ENOSPC (or another error before the sync) changes nothing.
  */
 int raft_store_save(struct raft_store *s, const struct raft_hardstate *hs,

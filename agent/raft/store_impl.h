@@ -40,6 +40,8 @@ struct raft_store {
 	uint64_t alloc;		/* allocated (preallocated) size of it */
 	uint64_t dirty_end;	/* [tail, dirty_end) may hold a failed write */
 	uint64_t seg_size;
+	/* A half-created segment whose unlink failed: remove before a roll. */
+	char stray[STORE_NAME_MAX];
 
 	struct raft_hardstate hs;
 	uint64_t snap_index;
