@@ -557,6 +557,99 @@ static void test_installed_snapshot_ahead_resets_the_log(void **state)
 	model_free(&m);
 }
 
+/* ---- The disk model itself ---- */
+
+static void test_disk_model_loses_what_was_not_synced(void **state)
+{
+	const struct raft_fileops *fo = &sim_disk_fileops;
+	uint64_t seed = 7, len, size;
+	struct sim_disk *d = sim_disk_new(next_rand, &seed);
+	uint8_t *buf, blk[2048];
+	int dir, fd, i, torn = 0, whole = 0, lost = 0;
+
+	(void)state;
+	dir = fo->opendir(d, "/x");
+	fd = fo->open(d, dir, "a", RAFT_FO_RDWR | RAFT_FO_CREATE);
+	assert_true(fd >= 0);
+	assert_int_equal(fo->open(d, dir, "a", RAFT_FO_CREATE), -EEXIST);
+	assert_int_equal(fo->pwrite(d, fd, "synced", 6, 0), 0);
+	assert_int_equal(fo->fdatasync(d, fd), 0);
+	assert_int_equal(fo->pwrite(d, fd, "lost", 4, 6), 0);
+	/* Data synced, directory not: without tearing the create is lost. */
+	sim_disk_crash(d, false);
+	assert_false(sim_disk_exists(d, "a"));
+	assert_int_equal(fo->close(d, fd), -EBADF);
+
+	fd = fo->open(d, dir, "a", RAFT_FO_RDWR | RAFT_FO_CREATE);
+	assert_int_equal(fo->pwrite(d, fd, "synced", 6, 0), 0);
+	assert_int_equal(fo->fdatasync(d, fd), 0);
+	assert_int_equal(fo->syncdir(d, dir), 0);
+	assert_int_equal(fo->pwrite(d, fd, "lost", 4, 6), 0);
+	assert_int_equal(fo->fallocate(d, fd, 0, 4096), 0);
+	assert_int_equal(fo->rename(d, dir, "a", "b"), 0);
+	sim_disk_crash(d, false);
+	assert_int_equal(sim_disk_get(d, "a", &buf, &len), 0);
+	assert_int_equal(len, 6);
+	assert_memory_equal(buf, "synced", 6);
+	free(buf);
+	assert_false(sim_disk_exists(d, "b"));
+
+	/* Renames become durable with the directory sync. */
+	assert_int_equal(fo->rename(d, dir, "a", "b"), 0);
+	assert_int_equal(fo->syncdir(d, dir), 0);
+	sim_disk_crash(d, true);
+	assert_true(sim_disk_exists(d, "b"));
+	assert_false(sim_disk_exists(d, "a"));
+
+	/* A torn write: sectors in order, never bytes outside the write. */
+	for (i = 0; i < 200; i++) {
+		fd = fo->open(d, dir, "b", RAFT_FO_RDWR);
+		memset(blk, 0xab, sizeof(blk));
+		assert_int_equal(fo->pwrite(d, fd, blk, sizeof(blk), 100), 0);
+		sim_disk_crash(d, true);
+		assert_int_equal(sim_disk_get(d, "b", &buf, &len), 0);
+		assert_memory_equal(buf, "synced", 6);
+		if (len == 6) {
+			lost++;
+		} else if (len == 100 + sizeof(blk) &&
+			   !memcmp(buf + 100, blk, sizeof(blk))) {
+			whole++;
+		} else {
+			torn++;
+			assert_true(len > 100 && len <= 100 + sizeof(blk));
+			/* New data in every sector before the torn (last) one. */
+			size = (len - 1) & ~(uint64_t)(SIM_DISK_SECTOR - 1);
+			if (size > 100)
+				assert_memory_equal(buf + 100, blk, size - 100);
+		}
+		free(buf);
+		assert_int_equal(sim_disk_put(d, "b", (const uint8_t *)"synced", 6), 0);
+	}
+	assert_true(lost > 20 && whole > 20 && torn > 20);
+
+	/* ENOSPC beyond the budget, nothing written. */
+	sim_disk_set_space(d, sim_disk_used(d) + 10);
+	fd = fo->open(d, dir, "b", RAFT_FO_RDWR);
+	assert_int_equal(fo->pwrite(d, fd, blk, 11, 6), -ENOSPC);
+	assert_int_equal(fo->fallocate(d, fd, 0, 17), -ENOSPC);
+	assert_int_equal(fo->pwrite(d, fd, blk, 10, 6), 0);
+	assert_int_equal(fo->size(d, fd, &size), 0);
+	assert_int_equal(size, 16);
+
+	/* EIO from a sync: its data is lost, not retried into the image. */
+	sim_disk_fail_sync(d, 0);
+	assert_int_equal(fo->fdatasync(d, fd), -EIO);
+	assert_int_equal(fo->fdatasync(d, fd), 0);
+	sim_disk_crash(d, true);
+	assert_int_equal(sim_disk_get(d, "b", &buf, &len), 0);
+	/* The later sync persisted the size only: zeros, as on ext4. */
+	assert_int_equal(len, 16);
+	assert_memory_equal(buf, "synced\0\0\0\0\0\0\0\0\0\0", 16);
+	free(buf);
+	fo->closedir(d, dir);
+	sim_disk_free(d);
+}
+
 /* ---- Torn tails and corruption, byte by byte ---- */
 
 /* End of the records that parse from the start of a segment image. */
@@ -1262,6 +1355,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc32c_standard_vectors),
+		cmocka_unit_test(test_disk_model_loses_what_was_not_synced),
 		T(test_fresh_store_is_empty),
 		T(test_save_then_reopen_round_trips),
 		T(test_conflicting_tail_is_replaced),
