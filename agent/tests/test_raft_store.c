@@ -873,104 +873,6 @@ static void test_corrupt_or_missing_snapshot_refuses_start(void **state)
 
 /* ---- Crashes at random points ---- */
 
-/* A file layer that dies (every call -EIO) after budget calls. */
-struct killer {
-	struct sim_disk *d;
-	long budget;		/* < 0: never */
-};
-
-static bool dead(void *ctx)
-{
-	struct killer *k = ctx;
-
-	if (k->budget < 0)
-		return false;
-	if (!k->budget)
-		return true;
-	k->budget--;
-	return false;
-}
-
-#define KD(ctx) (((struct killer *)(ctx))->d)
-
-static int k_opendir(void *c, const char *p)
-{
-	return dead(c) ? -EIO : sim_disk_fileops.opendir(KD(c), p);
-}
-
-static int k_closedir(void *c, int dir)
-{
-	return sim_disk_fileops.closedir(KD(c), dir);
-}
-
-static int k_syncdir(void *c, int dir)
-{
-	return dead(c) ? -EIO : sim_disk_fileops.syncdir(KD(c), dir);
-}
-
-static int k_list(void *c, int dir, raft_fo_list_cb cb, void *arg)
-{
-	return dead(c) ? -EIO : sim_disk_fileops.list(KD(c), dir, cb, arg);
-}
-
-static int k_rename(void *c, int dir, const char *a, const char *b)
-{
-	return dead(c) ? -EIO : sim_disk_fileops.rename(KD(c), dir, a, b);
-}
-
-static int k_unlink(void *c, int dir, const char *a)
-{
-	return dead(c) ? -EIO : sim_disk_fileops.unlink(KD(c), dir, a);
-}
-
-static int k_open(void *c, int dir, const char *n, int flags)
-{
-	return dead(c) ? -EIO : sim_disk_fileops.open(KD(c), dir, n, flags);
-}
-
-static int k_close(void *c, int fd)
-{
-	return sim_disk_fileops.close(KD(c), fd);
-}
-
-static ssize_t k_pread(void *c, int fd, void *b, size_t l, uint64_t o)
-{
-	return dead(c) ? -EIO : sim_disk_fileops.pread(KD(c), fd, b, l, o);
-}
-
-static int k_pwrite(void *c, int fd, const void *b, size_t l, uint64_t o)
-{
-	return dead(c) ? -EIO : sim_disk_fileops.pwrite(KD(c), fd, b, l, o);
-}
-
-static int k_fdatasync(void *c, int fd)
-{
-	return dead(c) ? -EIO : sim_disk_fileops.fdatasync(KD(c), fd);
-}
-
-static int k_fallocate(void *c, int fd, uint64_t o, uint64_t l)
-{
-	return dead(c) ? -EIO : sim_disk_fileops.fallocate(KD(c), fd, o, l);
-}
-
-static int k_ftruncate(void *c, int fd, uint64_t l)
-{
-	return dead(c) ? -EIO : sim_disk_fileops.ftruncate(KD(c), fd, l);
-}
-
-static int k_size(void *c, int fd, uint64_t *s)
-{
-	return dead(c) ? -EIO : sim_disk_fileops.size(KD(c), fd, s);
-}
-
-static const struct raft_fileops killer_ops = {
-	.opendir = k_opendir, .closedir = k_closedir, .syncdir = k_syncdir,
-	.list = k_list, .rename = k_rename, .unlink = k_unlink,
-	.open = k_open, .close = k_close, .pread = k_pread,
-	.pwrite = k_pwrite, .fdatasync = k_fdatasync, .fsync = k_fdatasync,
-	.fallocate = k_fallocate, .ftruncate = k_ftruncate, .size = k_size,
-};
-
 /* One random operation: its effect on a copy of the model, and ret. */
 static int random_op(struct fix *f, uint64_t *seed, const struct model *m,
 		     struct model *after)
@@ -1027,21 +929,19 @@ static void crash_seed(uint64_t seed0, unsigned int steps,
 {
 	struct sim_disk_stats ds;
 	struct model m = { 0 }, after;
-	struct killer k = { .budget = -1 };
 	uint64_t seed = seed0, dseed = seed0 ^ 0xd15c;
 	struct fix f = { 0 };
 	unsigned int i, crashes = 0;
 	int ret;
 
-	k.d = sim_disk_new(next_rand, &dseed);
-	f.d = k.d;
-	f.fo = &killer_ops;
-	f.ctx = &k;
+	f.d = sim_disk_new(next_rand, &dseed);
+	f.fo = &sim_disk_fileops;
+	f.ctx = f.d;
 	f.seg_size = 512 + rnd(&seed, 4096);
 	assert_int_equal(fix_open(&f), 0);
 	for (i = 0; i < steps; i++) {
 		if (!rnd(&seed, 8))
-			k.budget = (long)rnd(&seed, 40);
+			sim_disk_die_after(f.d, (unsigned int)rnd(&seed, 40));
 		ret = random_op(&f, &seed, &m, &after);
 		if (!ret) {
 			model_free(&m);
@@ -1049,7 +949,7 @@ static void crash_seed(uint64_t seed0, unsigned int steps,
 			memset(&after, 0, sizeof(after));
 			if (rnd(&seed, 12))
 				continue;
-		} else if (k.budget) {
+		} else if (!sim_disk_dead(f.d)) {
 			fail_msg("seed %llu step %u: %d without a fault",
 				 (unsigned long long)seed0, i, ret);
 		}
@@ -1057,8 +957,7 @@ static void crash_seed(uint64_t seed0, unsigned int steps,
 		crashes++;
 		cs->mid_op += ret != 0;
 		fix_close(&f);
-		sim_disk_crash(k.d, true);
-		k.budget = -1;
+		sim_disk_crash(f.d, true);
 		if (fix_open(&f) < 0)
 			fail_msg("seed %llu step %u: %s", (unsigned long long)seed0,
 				 i, f.err);
@@ -1081,12 +980,12 @@ static void crash_seed(uint64_t seed0, unsigned int steps,
 	assert_true(crashes > 0);
 	cs->steps += steps;
 	cs->crashes += crashes;
-	sim_disk_get_stats(k.d, &ds);
+	sim_disk_get_stats(f.d, &ds);
 	cs->disk.torn += ds.torn;
 	cs->disk.syncs += ds.syncs;
 	fix_close(&f);
 	raft_store_state_free(&f.st);
-	sim_disk_free(k.d);
+	sim_disk_free(f.d);
 	model_free(&m);
 }
 
@@ -1118,7 +1017,6 @@ static void test_bit_flips_in_synced_data(void **state)
 {
 	unsigned long refused = 0, harmless = 0, last_commit = 0;
 	struct model m = { 0 }, after, prev = { 0 };
-	struct killer k = { .budget = -1 };
 	char name[SIM_DISK_NAME_MAX], segs[64][SIM_DISK_NAME_MAX];
 	uint64_t s0, seed, dseed, off, len, ls = 0, le;
 	struct fix f = { 0 };
@@ -1130,10 +1028,9 @@ static void test_bit_flips_in_synced_data(void **state)
 	for (s0 = 1; s0 <= 200; s0++) {
 		seed = s0;
 		dseed = s0 * 31;
-		k.d = sim_disk_new(next_rand, &dseed);
-		f.d = k.d;
-		f.fo = &killer_ops;
-		f.ctx = &k;
+		f.d = sim_disk_new(next_rand, &dseed);
+		f.fo = &sim_disk_fileops;
+		f.ctx = f.d;
 		f.seg_size = 512 + rnd(&seed, 2048);
 		assert_int_equal(fix_open(&f), 0);
 		for (i = 0; i < 30; i++) {
@@ -1145,11 +1042,11 @@ static void test_bit_flips_in_synced_data(void **state)
 		}
 		/* The last COMMIT of the last segment, on the intact image. */
 		n = list_prefix(&f, "seg-", segs, 64);
-		assert_int_equal(sim_disk_get(k.d, segs[n - 1], &img, &len), 0);
+		assert_int_equal(sim_disk_get(f.d, segs[n - 1], &img, &len), 0);
 		le = records_end(img, len, &ls);
 		free(img);
 		fix_close(&f);
-		assert_int_equal(sim_disk_flip_random(k.d, name, &off), 0);
+		assert_int_equal(sim_disk_flip_random(f.d, name, &off), 0);
 		ret = fix_open(&f);
 		if (ret == -EUCLEAN) {
 			refused++;
@@ -1165,7 +1062,7 @@ static void test_bit_flips_in_synced_data(void **state)
 		}
 		fix_close(&f);
 		raft_store_state_free(&f.st);
-		sim_disk_free(k.d);
+		sim_disk_free(f.d);
 		model_free(&m);
 		model_free(&prev);
 	}

@@ -63,6 +63,8 @@ struct sim_disk {
 	int fds[MAX_FDS];	/* inode + 1, 0: free */
 	uint64_t space;
 	long fail_sync;		/* syncs to let through before an EIO; -1 */
+	long die_after;		/* calls to let through before dying; -1 */
+	bool dead;		/* every call fails until the crash */
 	struct sim_disk_stats st;
 };
 
@@ -217,6 +219,7 @@ struct sim_disk *sim_disk_new(sim_rand_fn rnd_fn, void *rnd_arg)
 	d->rnd_arg = rnd_arg;
 	d->space = UINT64_MAX;
 	d->fail_sync = -1;
+	d->die_after = -1;
 	return d;
 }
 
@@ -377,11 +380,25 @@ clean:
 	return ret;
 }
 
+/* The power is going: from here on every call fails, as if it hung. */
+static bool dying(struct sim_disk *d)
+{
+	if (d->dead)
+		return true;
+	if (d->die_after < 0)
+		return false;
+	if (!d->die_after) {
+		d->dead = true;
+		return true;
+	}
+	d->die_after--;
+	return false;
+}
+
 static int d_opendir(void *ctx, const char *path)
 {
-	(void)ctx;
 	(void)path;
-	return DIR_HANDLE_BASE;
+	return dying(ctx) ? -EIO : DIR_HANDLE_BASE;
 }
 
 static int d_closedir(void *ctx, int dir)
@@ -395,6 +412,8 @@ static int d_syncdir(void *ctx, int dir)
 	struct sim_disk *d = ctx;
 	int ret;
 
+	if (dying(d))
+		return -EIO;
 	if (dir != DIR_HANDLE_BASE)
 		return -EBADF;
 	d->st.syncs++;
@@ -421,6 +440,8 @@ static int d_list(void *ctx, int dir, raft_fo_list_cb cb, void *arg)
 	char (*names)[SIM_DISK_NAME_MAX];
 	int ret = 0;
 
+	if (dying(d))
+		return -EIO;
 	if (dir != DIR_HANDLE_BASE)
 		return -EBADF;
 	/* Snapshot the names: the callback may not, but could, unlink. */
@@ -450,6 +471,8 @@ static int d_rename(void *ctx, int dir, const char *from, const char *to)
 	struct dent *e;
 	int ret;
 
+	if (dying(d))
+		return -EIO;
 	if (dir != DIR_HANDLE_BASE)
 		return -EBADF;
 	ret = check_name(from) ?: check_name(to);
@@ -470,6 +493,8 @@ static int d_unlink(void *ctx, int dir, const char *name)
 	struct dent *e;
 	int ret;
 
+	if (dying(d))
+		return -EIO;
 	if (dir != DIR_HANDLE_BASE)
 		return -EBADF;
 	e = lookup(&d->vol, name);
@@ -488,6 +513,8 @@ static int d_open(void *ctx, int dir, const char *name, int flags)
 	struct dent *e;
 	int fd, ino, ret;
 
+	if (dying(d))
+		return -EIO;
 	if (dir != DIR_HANDLE_BASE)
 		return -EBADF;
 	ret = check_name(name);
@@ -536,6 +563,8 @@ static ssize_t d_pread(void *ctx, int fd, void *buf, size_t len, uint64_t off)
 	struct inode *in = fd_inode(d, fd);
 	uint64_t n, m;
 
+	if (dying(d))
+		return -EIO;
 	if (!in)
 		return -EBADF;
 	if (off >= in->view.size)
@@ -557,6 +586,8 @@ static int d_pwrite(void *ctx, int fd, const void *buf, size_t len,
 	struct inode *in = fd_inode(d, fd);
 	int ret;
 
+	if (dying(d))
+		return -EIO;
 	if (!in)
 		return -EBADF;
 	if (!len)
@@ -580,6 +611,8 @@ static int d_fsync(void *ctx, int fd)
 	struct sim_disk *d = ctx;
 	struct inode *in = fd_inode(d, fd);
 
+	if (dying(d))
+		return -EIO;
 	return in ? sync_inode(d, in) : -EBADF;
 }
 
@@ -589,6 +622,8 @@ static int d_fallocate(void *ctx, int fd, uint64_t off, uint64_t len)
 	struct inode *in = fd_inode(d, fd);
 	int ret;
 
+	if (dying(d))
+		return -EIO;
 	if (!in)
 		return -EBADF;
 	ret = grow_ok(d, in, off + len);
@@ -605,6 +640,8 @@ static int d_ftruncate(void *ctx, int fd, uint64_t len)
 	struct inode *in = fd_inode(d, fd);
 	int ret;
 
+	if (dying(d))
+		return -EIO;
 	if (!in)
 		return -EBADF;
 	ret = grow_ok(d, in, len);
@@ -621,6 +658,8 @@ static int d_size(void *ctx, int fd, uint64_t *size)
 	struct sim_disk *d = ctx;
 	struct inode *in = fd_inode(d, fd);
 
+	if (dying(d))
+		return -EIO;
 	if (!in)
 		return -EBADF;
 	*size = in->view.size;
@@ -737,6 +776,18 @@ void sim_disk_crash(struct sim_disk *d, bool tear_writes)
 		in->has_last = false;
 	}
 	d->fail_sync = -1;
+	d->die_after = -1;
+	d->dead = false;
+}
+
+void sim_disk_die_after(struct sim_disk *d, unsigned int calls)
+{
+	d->die_after = calls;
+}
+
+bool sim_disk_dead(const struct sim_disk *d)
+{
+	return d->dead;
 }
 
 void sim_disk_fail_sync(struct sim_disk *d, unsigned int after)

@@ -57,6 +57,15 @@ void sim_disk_free(struct sim_disk *d);
  */
 void sim_disk_crash(struct sim_disk *d, bool tear);
 
+/*
+ * A crash in the middle of an operation: after `calls` more calls, every
+ * call (close aside) fails with -EIO until sim_disk_crash. The store sees
+ * a failed write or sync (its fatal hook fires for a sync): treat either
+ * as the node's death, then close the store and crash the disk.
+ */
+void sim_disk_die_after(struct sim_disk *d, unsigned int calls);
+bool sim_disk_dead(const struct sim_disk *d);
+
 /* The sync after `after` more successful ones fails with -EIO, once. */
 void sim_disk_fail_sync(struct sim_disk *d, unsigned int after);
 /* Total size of all files; growing beyond it is -ENOSPC. */
