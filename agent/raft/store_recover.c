@@ -49,7 +49,6 @@ struct seg_scan {
 	uint64_t size;
 	uint64_t commit_end;	/* end of the last complete batch */
 	bool torn;		/* bytes after commit_end to clear */
-	bool drop;		/* a torn creation: no header, nothing synced */
 };
 
 static int refuse(struct raft_store *s, char *err, size_t errlen,
@@ -286,6 +285,37 @@ static int64_t find_commit(const uint8_t *buf, uint64_t size, uint64_t from)
 	return -1;
 }
 
+/*
+ * A segment whose creation a crash cut short: no complete header batch
+ * and no COMMIT anywhere, so nothing in it was ever synced. 1 if so.
+ */
+static int torn_creation(struct raft_store *s, const char *name)
+{
+	uint64_t size, off = 0;
+	bool hdr = false;
+	struct srec r;
+	uint8_t *buf;
+	int ret;
+
+	ret = read_all(s, name, RAFT_STORE_SEGMENT_MAX, &buf, &size);
+	if (ret < 0)
+		return ret == -EFBIG ? 0 : ret;
+	if (!srec_get(buf, size, &r) && r.kind == SREC_SEGMENT) {
+		off = r.size;
+		while (!srec_get(buf + off, size - off, &r) &&
+		       r.kind != SREC_SEGMENT) {
+			off += r.size;
+			if (r.kind == SREC_COMMIT) {
+				hdr = true;
+				break;
+			}
+		}
+	}
+	ret = hdr ? 0 : find_commit(buf, size, 0) < 0;
+	free(buf);
+	return ret;
+}
+
 static int replay_seg(struct raft_store *s, struct replay *rp,
 		      const struct seg_file *f, bool last, struct seg_scan *sc,
 		      char *err, size_t errlen)
@@ -365,8 +395,6 @@ static int replay_seg(struct raft_store *s, struct replay *rp,
 			     "bad record at offset %" PRIu64 " of %s, "
 			     "followed by a synced batch at offset %" PRId64,
 			     stop, f->name, proof);
-	else if (!sc->commit_end && last)
-		sc->drop = true;
 	else if (!sc->commit_end)
 		ret = refuse(s, err, errlen, "%s has no valid header",
 			     f->name);
@@ -509,42 +537,51 @@ static int replay_all(struct raft_store *s, struct seg_file *segs, size_t n,
 		      struct raft_store_state *st, char *err, size_t errlen)
 {
 	struct replay rp = { 0 };
-	struct seg_scan sc = { 0 }, prev = { 0 };
-	size_t i, kept = 0;
+	struct seg_scan sc = { 0 };
 	int ret = 0;
+	size_t i;
 
+	/*
+	 * Drop trailing segments whose creation never completed (failed
+	 * rolls leave one behind when a crash revives its unlink), so that
+	 * the last real segment is judged as the last: its tail may be torn.
+	 */
+	while (n) {
+		ret = torn_creation(s, segs[n - 1].name);
+		if (!ret)
+			break;
+		if (ret > 0) {
+			ret = s->fo->unlink(s->ctx, s->dir, segs[n - 1].name);
+			if (!ret)
+				ret = store_sync_dir(s, "fsync of the log directory");
+		}
+		if (ret < 0) {
+			snprintf(err, errlen, "cannot drop %s/%s: %s", s->dirpath,
+				 segs[n - 1].name, strerror(-ret));
+			goto out;
+		}
+		n--;
+	}
 	for (i = 0; i < n; i++) {
 		if (i && segs[i].seq == segs[i - 1].seq) {
 			ret = refuse(s, err, errlen, "two segments numbered %" PRIu64,
 				     segs[i].seq);
 			goto out;
 		}
-		prev = sc;
 		ret = replay_seg(s, &rp, &segs[i], i + 1 == n, &sc, err,
 				 errlen);
 		if (ret < 0)
 			goto out;
-		if (sc.drop) {
-			/* Created, never synced: nothing in it was acked. */
-			ret = s->fo->unlink(s->ctx, s->dir, segs[i].name);
-			if (!ret)
-				ret = store_sync_dir(s, "fsync of the log directory");
-			if (ret < 0)
-				goto out;
-			sc = prev;
-			break;
-		}
 		ret = store_push_seg(s, segs[i].seq, segs[i].first,
 				     rp.max_index);
 		if (ret < 0)
 			goto out;
-		kept++;
 	}
 	ret = export_state(s, &rp, st, err, errlen);
 	if (ret < 0)
 		goto out;
-	if (kept)
-		ret = open_active(s, &segs[kept - 1], &sc, err, errlen);
+	if (n)
+		ret = open_active(s, &segs[n - 1], &sc, err, errlen);
 out:
 	drop_from(&rp, 0);
 	free(rp.ents);

@@ -920,7 +920,7 @@ static int random_op(struct fix *f, uint64_t *seed, const struct model *m,
 }
 
 struct crash_stats {
-	unsigned long steps, crashes, mid_op, took_after;
+	unsigned long steps, crashes, mid_op, took_after, fatal, enospc;
 	struct sim_disk_stats disk;
 };
 
@@ -932,6 +932,7 @@ static void crash_seed(uint64_t seed0, unsigned int steps,
 	uint64_t seed = seed0, dseed = seed0 ^ 0xd15c;
 	struct fix f = { 0 };
 	unsigned int i, crashes = 0;
+	bool full;
 	int ret;
 
 	f.d = sim_disk_new(next_rand, &dseed);
@@ -940,35 +941,59 @@ static void crash_seed(uint64_t seed0, unsigned int steps,
 	f.seg_size = 512 + rnd(&seed, 4096);
 	assert_int_equal(fix_open(&f), 0);
 	for (i = 0; i < steps; i++) {
+		/* Faults: power going, a failing fsync, a nearly full disk. */
 		if (!rnd(&seed, 8))
 			sim_disk_die_after(f.d, (unsigned int)rnd(&seed, 40));
+		if (!rnd(&seed, 40))
+			sim_disk_fail_sync(f.d, (unsigned int)rnd(&seed, 4));
+		if (!rnd(&seed, 10))
+			sim_disk_set_space(f.d, sim_disk_used(f.d) +
+					   rnd(&seed, 3000));
+		else if (!rnd(&seed, 5))
+			sim_disk_set_space(f.d, UINT64_MAX);
 		ret = random_op(&f, &seed, &m, &after);
-		if (!ret) {
-			model_free(&m);
-			m = after;
+		if (getenv("RAFT_STORE_TRACE"))
+			fprintf(stderr, "step %u: ret %d last %llu snap %llu dead %d fatal %d used %llu\n",
+				i, ret, (unsigned long long)model_last(&after),
+				(unsigned long long)after.snap_index,
+				sim_disk_dead(f.d), f.fatal_calls,
+				(unsigned long long)sim_disk_used(f.d));
+		full = ret == -ENOSPC && !sim_disk_dead(f.d) && !f.fatal_calls;
+		if (!ret || full) {
+			/* Done, or refused with nothing changed. */
+			if (full) {
+				cs->enospc++;
+				model_free(&after);
+			} else {
+				model_free(&m);
+				m = after;
+			}
 			memset(&after, 0, sizeof(after));
 			if (rnd(&seed, 12))
 				continue;
-		} else if (!sim_disk_dead(f.d)) {
+			ret = 0;
+		} else if (!sim_disk_dead(f.d) && !f.fatal_calls) {
 			fail_msg("seed %llu step %u: %d without a fault",
 				 (unsigned long long)seed0, i, ret);
 		}
 		/* Power loss now (mid-operation if the layer died). */
 		crashes++;
 		cs->mid_op += ret != 0;
+		cs->fatal += f.fatal_calls > 0;
+		f.fatal_calls = 0;
 		fix_close(&f);
 		sim_disk_crash(f.d, true);
 		if (fix_open(&f) < 0)
 			fail_msg("seed %llu step %u: %s", (unsigned long long)seed0,
 				 i, f.err);
-		if (state_matches(&f.st, &m) || (ret && state_matches(&f.st, &after))) {
-			if (!state_matches(&f.st, &m)) {
-				cs->took_after++;
-				model_free(&m);
-				m = after;
-			} else {
-				model_free(&after);
-			}
+		if (state_matches(&f.st, &m)) {
+			model_free(&after);
+			continue;
+		}
+		if (ret && state_matches(&f.st, &after)) {
+			cs->took_after++;
+			model_free(&m);
+			m = after;
 			continue;
 		}
 		fail_msg("seed %llu step %u: acknowledged data lost "
@@ -992,21 +1017,33 @@ static void crash_seed(uint64_t seed0, unsigned int steps,
 static void test_crash_at_random_points_keeps_acknowledged(void **state)
 {
 	const char *env = getenv("RAFT_STORE_SEEDS");
+	const char *one = getenv("RAFT_STORE_SEED");
+	const char *len = getenv("RAFT_STORE_STEPS");
+	unsigned int steps = len ? (unsigned int)strtoul(len, NULL, 0) : 60;
 	uint64_t n = env ? strtoull(env, NULL, 0) : 300, s;
 	struct crash_stats cs = { 0 };
 
 	(void)state;
+	if (one) {
+		/* Replay one seed. */
+		crash_seed(strtoull(one, NULL, 0), steps, &cs);
+		return;
+	}
 	for (s = 1; s <= n; s++)
-		crash_seed(s, 60, &cs);
+		crash_seed(s, steps, &cs);
 	print_message("%llu seeds, %lu steps, %lu crashes (%lu mid-operation, "
-		      "%lu of those kept the operation), %llu torn writes, "
+		      "%lu of those kept the operation, %lu after an fsync "
+		      "error), %lu ENOSPC refusals, %llu torn writes, "
 		      "%llu syncs\n",
 		      (unsigned long long)n, cs.steps, cs.crashes, cs.mid_op,
-		      cs.took_after, (unsigned long long)cs.disk.torn,
+		      cs.took_after, cs.fatal, cs.enospc,
+		      (unsigned long long)cs.disk.torn,
 		      (unsigned long long)cs.disk.syncs);
 	/* The seeds must exercise what they claim to. */
 	assert_true(cs.mid_op > n / 2);
 	assert_true(cs.disk.torn > n / 4);
+	assert_true(cs.fatal > n / 10);
+	assert_true(cs.enospc > n / 2);
 }
 
 /*
