@@ -26,7 +26,7 @@
 typedef int (*raft_fo_list_cb)(void *arg, const char *name);
 
 struct raft_fileops {
-	/* Open (creating it 0700 if missing) a directory; a handle. */
+	/* Open a directory (created 0700 if missing, not its parents). */
 	int (*opendir)(void *ctx, const char *path);
 	int (*closedir)(void *ctx, int dir);
 	/* Make creates, renames and unlinks in dir durable. */

@@ -13,8 +13,13 @@
  * Recovery drops a torn tail after the last complete batch and refuses to
  * start (with an operator-facing reason) when a bad record is followed by
  * a synced batch or sits in a sealed segment, i.e. when acknowledged data
- * is damaged. An fsync/fdatasync error calls the fatal hook (default
- * abort(): after a failed fsync the page cache can no longer be trusted).
+ * is damaged. (Damage to the very last COMMIT record cannot be told from
+ * a torn write, as nothing synced follows it: that batch is dropped.)
+ * An fsync/fdatasync error calls the fatal hook (default abort(): after a
+ * failed fsync the page cache can no longer be trusted).
+ *
+ * The store does not lock the directory: the caller holds it (datadir.h).
+ * Not thread-safe; one store per directory.
  */
 #ifndef ATOM_RAFT_STORE_H
 #define ATOM_RAFT_STORE_H
@@ -77,7 +82,10 @@ int raft_store_save(struct raft_store *s, const struct raft_hardstate *hs,
  * wholly below snap->index - keep_trailing. If the log holds snap->index
  * with snap->term, the entries after it stay; otherwise (a snapshot
  * installed from a leader, possibly ahead of the log) the log restarts
- * after snap->index. A snapshot older than the current one: -EINVAL.
+ * after snap->index. The current snapshot again: only the compaction.
+ * An older one, or the same index with another term: -EINVAL. An error
+ * after the marker is durable (a fatal directory fsync) leaves the new
+ * snapshot in force on disk; the store is failed then anyway.
  */
 int raft_store_snapshot(struct raft_store *s, const struct raft_snapshot *snap,
 			uint64_t keep_trailing);
