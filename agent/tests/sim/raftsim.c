@@ -43,7 +43,7 @@ struct node {
 	uint32_t incarnation;
 	struct raft *r;
 	struct simstore *store;
-	uint64_t paused_until;
+	uint64_t paused_until, down_since;
 	/* application state: a hash chain over applied entries */
 	uint64_t fsm_index, fsm_hash;
 	/* checks */
@@ -91,7 +91,7 @@ struct sim {
 	int lease_node;			/* delivering to: check stickiness */
 	uint64_t lease_term_before;
 	struct raft_conf founding;
-	uint64_t leader_crash_at;
+	uint64_t leader_crash_at, last_kill;
 	uint64_t crashed_leader_term;
 
 	char trace[TRACE_N][160];
@@ -687,7 +687,8 @@ static void process(struct sim *s, uint32_t i, const struct raft_conf *before,
 	int rc;
 
 	while (n->up && !s->failed && raft_ready(n->r, &rd) == 0) {
-		bool crash_mid = !s->healing && chance_pm(s, 2);
+		bool crash_mid = !s->healing && !s->o.failover &&
+				 chance_pm(s, 2);
 
 		for (size_t k = 0; k < rd.n_ents; k++)
 			check_log_matching(s, i, &rd.ents[k]);
@@ -709,10 +710,17 @@ static void process(struct sim *s, uint32_t i, const struct raft_conf *before,
 			     (unsigned long long)n->id,
 			     (unsigned long long)rd.hs.term,
 			     (unsigned long long)n->durable_term);
+		if (!s->healing && !s->o.failover && chance_pm(s, 8))
+			simstore_die_after(n->store, below(s, 12));
 		rc = simstore_persist(n->store, &rd);
 		if (rc) {
-			fail(s, "store", "node %llu: persist failed: %d",
-			     (unsigned long long)n->id, rc);
+			/* The disk died mid-save: so does the node. */
+			s->st->mid_save_deaths++;
+			trace(s, "%llu dies mid-save (%d)",
+			      (unsigned long long)n->id, rc);
+			check_commit(s, i, before, was_leader);
+			raft_advance(n->r, &rd);
+			node_crash(s, i);
 			return;
 		}
 		n->durable_term = rd.hs.term;
@@ -932,7 +940,7 @@ static void conf_change(struct sim *s, int l)
 
 		s->nodes[j].id = id;
 		s->nodes[j].exists = true;
-		simstore_new(&s->nodes[j].store, s->o.use_store, id);
+		simstore_new(&s->nodes[j].store, s->o.use_store, id, rnd_cb, s);
 		node_start(s, j);
 	}
 }
@@ -947,6 +955,20 @@ static void workload(struct sim *s)
 		return;
 	ev.time = s->now + 5 + below(s, 40);
 	ev_push(s, ev);
+	if (s->o.failover) {
+		/* Quiet network; the leader dies every 2 s, back after 1 s. */
+		for (uint32_t j = 0; j < s->n_nodes; j++)
+			if (!s->nodes[j].up && s->now >= s->nodes[j].down_since + 1000)
+				node_start(s, j);
+		if (l >= 0 && s->now >= s->last_kill + 2000) {
+			s->last_kill = s->now;
+			node_crash(s, (uint32_t)l);
+			s->nodes[l].down_since = s->now;
+		} else if (l >= 0) {
+			new_op(s, l);
+		}
+		return;
+	}
 	if (roll < 450) {
 		if (l >= 0)
 			new_op(s, l);
@@ -1070,6 +1092,7 @@ void raftsim_opts_default(struct raftsim_opts *o, uint64_t seed)
 	o->fault_ms = 8000;
 	o->nodes = 3 + (uint32_t)(seed % 3);
 	o->out = stderr;
+	o->use_store = true;
 }
 
 int raftsim_run(const struct raftsim_opts *o, struct raftsim_stats *st)
@@ -1087,8 +1110,8 @@ int raftsim_run(const struct raftsim_opts *o, struct raftsim_stats *st)
 	s->rng = o->seed * 0x9e3779b97f4a7c15ull + 0x1234567;
 	if (!s->rng)
 		s->rng = 1;
-	s->drop_pm = 20;
-	s->dup_pm = 10;
+	s->drop_pm = o->failover ? 0 : 20;
+	s->dup_pm = o->failover ? 0 : 10;
 	{
 		static const uint32_t appends[] = { 1, 2, 8, 64 };
 		static const uint32_t inflight[] = { 1, 4, 16 };
@@ -1117,7 +1140,7 @@ int raftsim_run(const struct raftsim_opts *o, struct raftsim_stats *st)
 		n->id = i + 1;
 		n->exists = true;
 		n->founding = true;
-		simstore_new(&n->store, o->use_store, n->id);
+		simstore_new(&n->store, o->use_store, n->id, rnd_cb, s);
 		node_start(s, i);
 	}
 	ev_push(s, (struct event){ .time = 10, .type = EV_WORKLOAD });
@@ -1158,7 +1181,7 @@ int raftsim_run(const struct raftsim_opts *o, struct raftsim_stats *st)
 				break;
 			/* Clients retry what has not committed yet. */
 			for (size_t k = 0; l >= 0 && k < s->n_ops; k++)
-				if (!s->ops[k].done)
+				if (!s->ops[k].done && s->nodes[l].up)
 					propose_op(s, l, k);
 		}
 	}
@@ -1175,6 +1198,7 @@ int raftsim_run(const struct raftsim_opts *o, struct raftsim_stats *st)
 	}
 	ret = s->failed ? -1 : 0;
 	for (uint32_t i = 0; i < s->n_nodes; i++) {
+		st->torn_writes += simstore_torn(s->nodes[i].store);
 		raft_free(s->nodes[i].r);
 		simstore_free(s->nodes[i].store);
 	}

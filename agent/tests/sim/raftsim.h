@@ -20,6 +20,7 @@ struct raftsim_opts {
 	uint32_t nodes;		/* founding voters */
 	bool verbose;		/* print every event */
 	bool use_store;		/* persist through the real store + disk */
+	bool failover;		/* quiet network, leader killed every 2 s */
 	FILE *out;		/* where failures (and the trace) go */
 };
 
@@ -30,6 +31,8 @@ struct raftsim_stats {
 	uint64_t crashes;
 	uint64_t committed;	/* highest committed index */
 	uint64_t snapshots_sent;
+	uint64_t torn_writes;	/* writes a crash tore */
+	uint64_t mid_save_deaths;
 	/* Leader crash to next leader, in ms, one sample per crash. */
 	uint32_t failover_ms[256];
 	uint32_t n_failover;

@@ -2,14 +2,25 @@
 /*
  * Durable state for simulated nodes (see simstore.h).
  */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "raft/store.h"
+#include "tests/sim/disk.h"
 #include "tests/sim/simstore.h"
+
+#define KEEP_TRAILING 4
 
 struct simstore {
 	uint64_t id;
 	bool use_store;
+	struct sim_disk *disk;
+	struct raft_store *store;
+	struct raft_store_state rec;	/* recovered, until recover_done */
+	bool fatal;			/* the store's fatal hook fired */
 	struct raft_hardstate hs;
 	struct raft_snapshot snap;
 	struct raft_entry *ents;	/* after snap.index */
@@ -27,7 +38,8 @@ static void *xmemdup(const void *p, uint64_t len)
 	return q;
 }
 
-void simstore_new(struct simstore **ret, bool use_store, uint64_t id)
+void simstore_new(struct simstore **ret, bool use_store, uint64_t id,
+		  uint64_t (*rnd)(void *), void *rnd_arg)
 {
 	struct simstore *st = calloc(1, sizeof(*st));
 
@@ -35,6 +47,11 @@ void simstore_new(struct simstore **ret, bool use_store, uint64_t id)
 		abort();
 	st->id = id;
 	st->use_store = use_store;
+	if (use_store) {
+		st->disk = sim_disk_new(rnd, rnd_arg);
+		if (!st->disk)
+			abort();
+	}
 	*ret = st;
 }
 
@@ -54,6 +71,9 @@ void simstore_free(struct simstore *st)
 	free(st->ents);
 	free(st->snap.conf);
 	free(st->snap.data);
+	raft_store_close(st->store);
+	raft_store_state_free(&st->rec);
+	sim_disk_free(st->disk);
 	free(st);
 }
 
@@ -98,7 +118,9 @@ static void shadow_snapshot(struct simstore *st, const struct raft_snapshot *s)
 		/* Keep the entries after it. */
 		while (k < st->n && st->ents[k].index <= s->index)
 			free(st->ents[k++].data);
-		memmove(st->ents, st->ents + k, (st->n - k) * sizeof(*st->ents));
+		if (k)
+			memmove(st->ents, st->ents + k,
+				(st->n - k) * sizeof(*st->ents));
 		st->n -= k;
 	} else {
 		truncate_from(st, 0);
@@ -131,6 +153,28 @@ static void shadow_append(struct simstore *st, const struct raft_entry *e,
 
 int simstore_persist(struct simstore *st, const struct raft_ready *rd)
 {
+	int err;
+
+	if (st->store) {
+		if (st->fatal)
+			return -EIO;
+		if (rd->snap) {
+			err = raft_store_snapshot(st->store, rd->snap,
+						  KEEP_TRAILING);
+			if (err)
+				return err;
+		}
+		if (rd->hs_changed || rd->n_ents) {
+			err = raft_store_save(st->store,
+					      rd->hs_changed ? &rd->hs : NULL,
+					      rd->ents, rd->n_ents);
+			if (err)
+				return err;
+		}
+	}
+	/* The save went through: a death armed for it is off. */
+	if (st->disk)
+		sim_disk_die_after(st->disk, UINT_MAX);
 	if (rd->snap)
 		shadow_snapshot(st, rd->snap);
 	if (rd->hs_changed)
@@ -141,16 +185,123 @@ int simstore_persist(struct simstore *st, const struct raft_ready *rd)
 
 void simstore_crash(struct simstore *st, uint64_t seed)
 {
-	(void)st;
-	(void)seed;
+	if (!st->store)
+		return;
+	raft_store_close(st->store);
+	st->store = NULL;
+	st->fatal = false;
+	sim_disk_crash(st->disk, seed & 1);
+}
+
+static void on_fatal(void *arg, const char *what, int err)
+{
+	struct simstore *st = arg;
+
+	(void)what;
+	(void)err;
+	st->fatal = true;	/* the node dies; the caller crashes it */
+}
+
+uint64_t simstore_torn(const struct simstore *st)
+{
+	struct sim_disk_stats ds;
+
+	if (!st->disk)
+		return 0;
+	sim_disk_get_stats(st->disk, &ds);
+	return ds.torn;
+}
+
+void simstore_die_after(struct simstore *st, unsigned int calls)
+{
+	if (st->disk)
+		sim_disk_die_after(st->disk, calls);
+}
+
+/*
+ * What the store recovered must hold everything it acknowledged; a save
+ * that died may have left more (never acknowledged, so never relied on).
+ */
+static const struct raft_entry *rec_entry(const struct raft_store_state *r,
+					  uint64_t index)
+{
+	if (!r->n_ents || index < r->ents[0].index ||
+	    index > r->ents[r->n_ents - 1].index)
+		return NULL;
+	return &r->ents[index - r->ents[0].index];
+}
+
+static int compare(struct simstore *st, char *err, size_t errlen)
+{
+	const struct raft_store_state *r = &st->rec;
+
+	if (r->hs.term < st->hs.term ||
+	    (r->hs.term == st->hs.term && st->hs.vote &&
+	     r->hs.vote != st->hs.vote))
+		goto bad;
+	if (r->snap.index < st->snap.index)
+		goto bad;
+	for (size_t i = 0; i < st->n; i++) {
+		const struct raft_entry *b = &st->ents[i], *a;
+
+		if (b->index <= r->snap.index)
+			continue;
+		a = rec_entry(r, b->index);
+		if (!a || a->term != b->term || a->type != b->type ||
+		    a->len != b->len || (a->len && memcmp(a->data, b->data, a->len)))
+			goto bad;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen,
+		 "recovered term %llu vote %llu snap %llu/%llu, %zu entries; acknowledged term %llu vote %llu snap %llu/%llu, %zu entries",
+		 (unsigned long long)r->hs.term, (unsigned long long)r->hs.vote,
+		 (unsigned long long)r->snap.index,
+		 (unsigned long long)r->snap.term, r->n_ents,
+		 (unsigned long long)st->hs.term, (unsigned long long)st->hs.vote,
+		 (unsigned long long)st->snap.index,
+		 (unsigned long long)st->snap.term, st->n);
+	return -EUCLEAN;
+}
+
+/* The recovered state is the new baseline of what is durable. */
+static void rebase(struct simstore *st)
+{
+	const struct raft_store_state *r = &st->rec;
+
+	st->hs = r->hs;
+	if (r->snap.index)
+		shadow_snapshot(st, &r->snap);
+	truncate_from(st, 0);
+	shadow_append(st, r->ents, r->n_ents);
 }
 
 int simstore_recover(struct simstore *st, struct raft_init *init, char *err,
 		     size_t errlen)
 {
-	(void)err;
-	(void)errlen;
+	int rc;
+
 	memset(init, 0, sizeof(*init));
+	if (st->use_store) {
+		raft_store_close(st->store);
+		st->store = NULL;
+		raft_store_state_free(&st->rec);
+		rc = raft_store_open(&st->store, &sim_disk_fileops, st->disk,
+				     "data", &st->rec, err, errlen);
+		if (rc)
+			return rc;
+		raft_store_set_segment_size(st->store, 4096);
+		raft_store_set_fatal(st->store, on_fatal, st);
+		rc = compare(st, err, errlen);
+		if (rc)
+			return rc;
+		rebase(st);
+		init->hs = st->rec.hs;
+		init->snap = st->rec.snap.index ? &st->rec.snap : NULL;
+		init->ents = st->rec.ents;
+		init->n_ents = st->rec.n_ents;
+		return 0;
+	}
 	init->hs = st->hs;
 	init->snap = st->snap.index ? &st->snap : NULL;
 	init->ents = st->ents;
@@ -160,6 +311,7 @@ int simstore_recover(struct simstore *st, struct raft_init *init, char *err,
 
 void simstore_recover_done(struct simstore *st, struct raft_init *init)
 {
-	(void)st;
+	raft_store_state_free(&st->rec);
+	memset(&st->rec, 0, sizeof(st->rec));
 	memset(init, 0, sizeof(*init));
 }

@@ -17,7 +17,8 @@
 
 struct simstore;
 
-void simstore_new(struct simstore **ret, bool use_store, uint64_t id);
+void simstore_new(struct simstore **ret, bool use_store, uint64_t id,
+		  uint64_t (*rnd)(void *), void *rnd_arg);
 void simstore_free(struct simstore *st);
 /* Rebuild a node's starting point; err says why not. */
 int simstore_recover(struct simstore *st, struct raft_init *init, char *err,
@@ -27,6 +28,10 @@ void simstore_recover_done(struct simstore *st, struct raft_init *init);
 int simstore_persist(struct simstore *st, const struct raft_ready *rd);
 /* Lose what was not synced; seed drives the disk model's tearing. */
 void simstore_crash(struct simstore *st, uint64_t seed);
+/* Writes a crash tore on this node's disk so far. */
+uint64_t simstore_torn(const struct simstore *st);
+/* The disk dies after `calls` more file operations (a crash mid-save). */
+void simstore_die_after(struct simstore *st, unsigned int calls);
 
 const struct raft_hardstate *simstore_shadow_hs(const struct simstore *st);
 uint64_t simstore_shadow_term_at(const struct simstore *st, uint64_t index);
