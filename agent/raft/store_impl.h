@@ -58,6 +58,7 @@ struct raft_store {
 	size_t len;
 	size_t cap;
 	uint32_t n_rec;
+	uint32_t batch_crc;	/* over the records' own CRCs, in order */
 };
 
 void store_seg_name(char *buf, uint64_t seq, uint64_t first);

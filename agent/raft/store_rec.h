@@ -11,7 +11,8 @@
  *   u32 crc32c of everything before it, in the last 4 bytes
  *
  * A batch is records closed by a COMMIT whose payload is the CRC32C of
- * the batch's earlier bytes and their count. A segment starts with a
+ * the batch's records' own CRCs (4 bytes each, in order; a CRC over whole
+ * CRC-terminated records would be a constant) and their count. A segment starts with a
  * batch of SEGMENT, HARDSTATE, MARKER, COMMIT.
  */
 #ifndef ATOM_RAFT_STORE_REC_H
@@ -29,7 +30,7 @@ enum srec_kind {
 	SREC_HARDSTATE = 2,	/* u64 term, u64 vote, u64 commit */
 	SREC_ENTRY = 3,		/* index, term; payload: the entry's data */
 	SREC_MARKER = 4,	/* snapshot index, term; u32 flags, u32 0 */
-	SREC_COMMIT = 5,	/* u32 crc32c of the batch, u32 records before */
+	SREC_COMMIT = 5,	/* u32 crc32c of the batch's CRCs, u32 records */
 };
 
 /* MARKER flags: the log restarts after the snapshot (else keeps later). */

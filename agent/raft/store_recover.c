@@ -322,7 +322,7 @@ static int replay_seg(struct raft_store *s, struct replay *rp,
 {
 	uint64_t off = 0, batch = 0, stop, i;
 	const char *why = NULL;
-	uint32_t n_rec = 0;
+	uint32_t n_rec = 0, bcrc = 0;
 	struct srec r, q;
 	bool zero, is_hdr;
 	int64_t proof;
@@ -352,10 +352,11 @@ static int replay_seg(struct raft_store *s, struct replay *rp,
 		}
 		if (r.kind != SREC_COMMIT) {
 			n_rec++;
+			bcrc = crc32c(bcrc, buf + off + r.size - 4, 4);
 			off += r.size;
 			continue;
 		}
-		if (srec_get32(r.payload) != crc32c(0, buf + batch, off - batch) ||
+		if (srec_get32(r.payload) != bcrc ||
 		    srec_get32(r.payload + 4) != n_rec) {
 			ret = -EBADMSG;
 			break;
@@ -363,9 +364,15 @@ static int replay_seg(struct raft_store *s, struct replay *rp,
 		for (i = batch; i < off; i += q.size) {
 			srec_get(buf + i, sc->size - i, &q);
 			if (q.kind == SREC_SEGMENT &&
-			    (q.index != f->first ||
-			     srec_get64(q.payload + 8) != f->seq ||
-			     srec_get32(q.payload) != SREC_VERSION)) {
+			    srec_get32(q.payload) != SREC_VERSION) {
+				snprintf(err, errlen,
+					 "%s/%s has log format %u; this agent reads format %u: run the agent that wrote it (or a newer one)",
+					 s->dirpath, f->name,
+					 srec_get32(q.payload), SREC_VERSION);
+				ret = -EPROTONOSUPPORT;
+			} else if (q.kind == SREC_SEGMENT &&
+				   (q.index != f->first ||
+				    srec_get64(q.payload + 8) != f->seq)) {
 				why = "its header does not match its name";
 				ret = 1;
 			} else {
@@ -385,6 +392,7 @@ static int replay_seg(struct raft_store *s, struct replay *rp,
 		sc->commit_end = off;
 		batch = off;
 		n_rec = 0;
+		bcrc = 0;
 	}
 	stop = off;
 	zero = ret == -ENODATA;

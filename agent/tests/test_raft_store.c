@@ -871,6 +871,39 @@ static void test_corrupt_or_missing_snapshot_refuses_start(void **state)
 	model_free(&m);
 }
 
+static void test_newer_format_is_refused_as_such(void **state)
+{
+	struct fix *f = *state;
+	struct model m = { 0 };
+	char seg[SIM_DISK_NAME_MAX];
+	uint64_t len, off;
+	struct srec r;
+	uint32_t crc;
+	uint8_t *img;
+
+	save_batches(f, &m, 0, 1);
+	one_segment(f, seg);
+	fix_close(f);
+	assert_int_equal(sim_disk_get(f->d, seg, &img, &len), 0);
+	/* Rewrite the header batch as format 2, CRCs and all. */
+	srec_le32(img + SREC_HDR, SREC_VERSION + 1);
+	off = srec_size(SREC_SEGMENT_LEN);
+	srec_le32(img + off - 4, crc32c(0, img, off - 4));
+	for (off = 0, crc = 0;; off += r.size) {
+		assert_int_equal(srec_get(img + off, len - off, &r), 0);
+		if (r.kind == SREC_COMMIT)
+			break;
+		crc = crc32c(crc, img + off + r.size - 4, 4);
+	}
+	srec_le32(img + off + SREC_HDR, crc);
+	srec_le32(img + off + r.size - 4, crc32c(0, img + off, r.size - 4));
+	assert_int_equal(sim_disk_put(f->d, seg, img, len), 0);
+	assert_int_equal(fix_open(f), -EPROTONOSUPPORT);
+	assert_non_null(strstr(f->err, "format 2"));
+	free(img);
+	model_free(&m);
+}
+
 /* ---- Crashes at random points ---- */
 
 /* One random operation: its effect on a copy of the model, and ret. */
@@ -1301,6 +1334,7 @@ int main(void)
 		T(test_corrupt_acknowledged_byte_refuses_start),
 		T(test_corrupt_sealed_segment_refuses_start),
 		T(test_corrupt_or_missing_snapshot_refuses_start),
+		T(test_newer_format_is_refused_as_such),
 		cmocka_unit_test(test_crash_at_random_points_keeps_acknowledged),
 		cmocka_unit_test(test_bit_flips_in_synced_data),
 		T(test_crash_after_save_loses_nothing),
