@@ -986,7 +986,8 @@ static void crash_seed(uint64_t seed0, unsigned int steps,
 			sim_disk_set_space(f.d, UINT64_MAX);
 		ret = random_op(&f, &seed, &m, &after);
 		if (getenv("RAFT_STORE_TRACE"))
-			fprintf(stderr, "step %u: ret %d last %llu snap %llu dead %d fatal %d used %llu\n",
+			fprintf(stderr, "step %u: ret %d last %llu snap %llu "
+				"dead %d fatal %d used %llu\n",
 				i, ret, (unsigned long long)model_last(&after),
 				(unsigned long long)after.snap_index,
 				sim_disk_dead(f.d), f.fatal_calls,
