@@ -172,14 +172,21 @@ static int put_marker(struct raft_store *s, uint64_t index, uint64_t term,
 	return put_rec(s, SREC_MARKER, 0, index, term, p, sizeof(p));
 }
 
-/* Close the batch in s->buf with its COMMIT record. */
+/*
+ * Close the batch in s->buf with its COMMIT record, twice: a bit flip in
+ * one copy of the last batch's COMMIT would otherwise look like a torn
+ * write and drop an acknowledged batch.
+ */
 static int put_commit(struct raft_store *s)
 {
 	uint8_t p[SREC_COMMIT_LEN];
 
+	int ret;
+
 	srec_le32(p, s->batch_crc);
 	srec_le32(p + 4, s->n_rec);
-	return put_rec(s, SREC_COMMIT, 0, 0, 0, p, sizeof(p));
+	ret = put_rec(s, SREC_COMMIT, 0, 0, 0, p, sizeof(p));
+	return ret ? ret : put_rec(s, SREC_COMMIT, 0, 0, 0, p, sizeof(p));
 }
 
 static void batch_reset(struct raft_store *s)

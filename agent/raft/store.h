@@ -13,8 +13,9 @@
  * Recovery drops a torn tail after the last complete batch and refuses to
  * start (with an operator-facing reason) when a bad record is followed by
  * a synced batch or sits in a sealed segment, i.e. when acknowledged data
- * is damaged. (Damage to the very last COMMIT record cannot be told from
- * a torn write, as nothing synced follows it: that batch is dropped.)
+ * is damaged. Each batch ends in two copies of its COMMIT record, so a
+ * flip in the last one (which nothing synced follows) is not mistaken for
+ * a torn write; recovery restores the damaged copy.
  * An fsync/fdatasync error calls the fatal hook (default abort(): after a
  * failed fsync the page cache can no longer be trusted).
  *

@@ -10,10 +10,12 @@
  *   payload[len], zero padding
  *   u32 crc32c of everything before it, in the last 4 bytes
  *
- * A batch is records closed by a COMMIT whose payload is the CRC32C of
- * the batch's records' own CRCs (4 bytes each, in order; a CRC over whole
- * CRC-terminated records would be a constant) and their count. A segment starts with a
- * batch of SEGMENT, HARDSTATE, MARKER, COMMIT.
+ * A batch is records closed by two identical COMMITs (either will do, so
+ * one flipped bit in the last batch is not taken for a torn write) whose
+ * payload is the CRC32C of the batch's records' own CRCs (4 bytes each,
+ * in order: a CRC over whole CRC-terminated records would be a constant)
+ * and their count. A segment starts with a batch of SEGMENT, HARDSTATE,
+ * MARKER, COMMIT, COMMIT.
  */
 #ifndef ATOM_RAFT_STORE_REC_H
 #define ATOM_RAFT_STORE_REC_H
