@@ -29,6 +29,9 @@ void store_snap_name(char *buf, uint64_t term, uint64_t index, bool tmp)
 int store_fatal(struct raft_store *s, const char *what, int err)
 {
 	s->failed = true;
+	/* Nothing was acknowledged from this process yet: just fail. */
+	if (s->opening)
+		return err < 0 ? err : -EIO;
 	if (!s->fatal)
 		abort();
 	s->fatal(s->fatal_arg, what, err);
@@ -631,7 +634,9 @@ int raft_store_open(struct raft_store **ret, const struct raft_fileops *fo,
 			 dir, strerror(-r));
 		goto err_close;
 	}
+	s->opening = true;
 	r = store_recover(s, st, err, errlen);
+	s->opening = false;
 	if (r < 0)
 		goto err_close;
 	*ret = s;

@@ -60,7 +60,9 @@ typedef void (*raft_store_fatal_fn)(void *arg, const char *what, int err);
  * Open (or create) the store in dir and recover it into *st. On refusal
  * (-EUCLEAN for corruption of acknowledged data, or another negative
  * errno), err holds an operator-facing reason. Free *st with
- * raft_store_state_free, also after an error.
+ * raft_store_state_free, also after an error. A failed fsync while
+ * opening fails the open (nothing has been acknowledged yet) rather than
+ * calling the fatal hook: the caller must not retry in-process.
  */
 int raft_store_open(struct raft_store **ret, const struct raft_fileops *fo,
 		    void *fo_ctx, const char *dir, struct raft_store_state *st,

@@ -53,6 +53,7 @@ struct raft_store {
 	raft_store_fatal_fn fatal;
 	void *fatal_arg;
 	bool failed;
+	bool opening;		/* a failed sync fails the open instead */
 
 	uint8_t *buf;		/* batch being encoded */
 	size_t len;

@@ -996,6 +996,7 @@ static int random_op(struct fix *f, uint64_t *seed, const struct model *m,
 
 struct crash_stats {
 	unsigned long steps, crashes, mid_op, took_after, fatal, enospc;
+	unsigned long open_failed;
 	struct sim_disk_stats disk;
 };
 
@@ -1059,6 +1060,22 @@ static void crash_seed(uint64_t seed0, unsigned int steps,
 		f.fatal_calls = 0;
 		fix_close(&f);
 		sim_disk_crash(f.d, true);
+		/* Sometimes the power goes again during recovery. */
+		while (!rnd(&seed, 4)) {
+			sim_disk_die_after(f.d, (unsigned int)rnd(&seed, 30));
+			if (!rnd(&seed, 3))
+				sim_disk_fail_sync(f.d, 0);
+			if (!fix_open(&f)) {
+				fix_close(&f);
+				sim_disk_crash(f.d, true);
+				continue;
+			}
+			if (!sim_disk_dead(f.d) && !strstr(f.err, "Input/output error"))
+				fail_msg("seed %llu step %u: open failed without a fault: %s",
+					 (unsigned long long)seed0, i, f.err);
+			cs->open_failed++;
+			sim_disk_crash(f.d, true);
+		}
 		if (fix_open(&f) < 0)
 			fail_msg("seed %llu step %u: %s", (unsigned long long)seed0,
 				 i, f.err);
@@ -1109,10 +1126,10 @@ static void test_crash_at_random_points_keeps_acknowledged(void **state)
 		crash_seed(s, steps, &cs);
 	print_message("%llu seeds, %lu steps, %lu crashes (%lu mid-operation, "
 		      "%lu of those kept the operation, %lu after an fsync "
-		      "error), %lu ENOSPC refusals, %llu torn writes, "
-		      "%llu syncs\n",
+		      "error), %lu ENOSPC refusals, %lu recoveries cut short, "
+		      "%llu torn writes, %llu syncs\n",
 		      (unsigned long long)n, cs.steps, cs.crashes, cs.mid_op,
-		      cs.took_after, cs.fatal, cs.enospc,
+		      cs.took_after, cs.fatal, cs.enospc, cs.open_failed,
 		      (unsigned long long)cs.disk.torn,
 		      (unsigned long long)cs.disk.syncs);
 	/* The seeds must exercise what they claim to. */
@@ -1120,6 +1137,7 @@ static void test_crash_at_random_points_keeps_acknowledged(void **state)
 	assert_true(cs.disk.torn > n / 4);
 	assert_true(cs.fatal > n / 10);
 	assert_true(cs.enospc > n / 2);
+	assert_true(cs.open_failed > n / 10);
 }
 
 /*
