@@ -345,8 +345,10 @@ static void test_crc32c_standard_vectors(void **state)
 
 static void test_fresh_store_is_empty(void **state)
 {
+	struct raft_hardstate hs = { .term = 2, .vote = 1, .commit = 10 };
 	struct fix *f = *state;
 	char names[4][SIM_DISK_NAME_MAX];
+	struct model m = { 0 };
 
 	assert_int_equal(f->st.hs.term, 0);
 	assert_int_equal(f->st.snap.index, 0);
@@ -357,6 +359,15 @@ static void test_fresh_store_is_empty(void **state)
 	fix_reopen(f);
 	assert_int_equal(f->st.n_ents, 0);
 	assert_int_equal(list_prefix(f, "seg-", names, 4), 0);
+	/* A new member's first durable act may be a leader's snapshot. */
+	assert_int_equal(snapshot(f->s, 10, 2, 0), 0);
+	model_snapshot(&m, 10, 2);
+	assert_int_equal(save(f->s, &hs, NULL, 0), 0);
+	model_save(&m, &hs, NULL, 0);
+	fix_reopen(f);
+	assert_true(state_matches(&f->st, &m));
+	assert_int_equal(raft_store_last_index(f->s), 10);
+	model_free(&m);
 }
 
 static void test_save_then_reopen_round_trips(void **state)
