@@ -29,6 +29,9 @@ void store_snap_name(char *buf, uint64_t term, uint64_t index, bool tmp)
 int store_fatal(struct raft_store *s, const char *what, int err)
 {
 	s->failed = true;
+	/* Nothing was acknowledged from this process yet: just fail. */
+	if (s->opening)
+		return err < 0 ? err : -EIO;
 	if (!s->fatal)
 		abort();
 	s->fatal(s->fatal_arg, what, err);
@@ -148,6 +151,7 @@ static int put_rec(struct raft_store *s, uint8_t kind, uint8_t etype,
 		return ret;
 	s->len += srec_put(s->buf + s->len, kind, etype, index, term, payload,
 			   len);
+	s->batch_crc = crc32c(s->batch_crc, s->buf + s->len - 4, 4);
 	s->n_rec++;
 	return 0;
 }
@@ -171,20 +175,28 @@ static int put_marker(struct raft_store *s, uint64_t index, uint64_t term,
 	return put_rec(s, SREC_MARKER, 0, index, term, p, sizeof(p));
 }
 
-/* Close the batch in s->buf with its COMMIT record. */
+/*
+ * Close the batch in s->buf with its COMMIT record, twice: a bit flip in
+ * one copy of the last batch's COMMIT would otherwise look like a torn
+ * write and drop an acknowledged batch.
+ */
 static int put_commit(struct raft_store *s)
 {
 	uint8_t p[SREC_COMMIT_LEN];
 
-	srec_le32(p, crc32c(0, s->buf, s->len));
+	int ret;
+
+	srec_le32(p, s->batch_crc);
 	srec_le32(p + 4, s->n_rec);
-	return put_rec(s, SREC_COMMIT, 0, 0, 0, p, sizeof(p));
+	ret = put_rec(s, SREC_COMMIT, 0, 0, 0, p, sizeof(p));
+	return ret ? ret : put_rec(s, SREC_COMMIT, 0, 0, 0, p, sizeof(p));
 }
 
 static void batch_reset(struct raft_store *s)
 {
 	s->len = 0;
 	s->n_rec = 0;
+	s->batch_crc = 0;
 }
 
 /*
@@ -220,8 +232,8 @@ int store_roll(struct raft_store *s, uint64_t first, size_t need)
 	uint8_t hdr[SREC_SEGMENT_LEN] = { 0 };
 	char name[STORE_NAME_MAX];
 	uint64_t size;
+	uint32_t saved_n = s->n_rec, saved_crc = s->batch_crc;
 	size_t saved_len = s->len;
-	uint32_t saved_n = s->n_rec;
 	size_t hlen;
 	int fd, ret;
 
@@ -239,6 +251,7 @@ int store_roll(struct raft_store *s, uint64_t first, size_t need)
 	}
 	/* The header batch goes after the caller's batch in s->buf. */
 	s->n_rec = 0;
+	s->batch_crc = 0;
 	srec_le32(hdr, SREC_VERSION);
 	srec_le64(hdr + 8, seq);
 	ret = put_rec(s, SREC_SEGMENT, 0, first, 0, hdr, sizeof(hdr));
@@ -246,17 +259,12 @@ int store_roll(struct raft_store *s, uint64_t first, size_t need)
 		ret = put_hardstate(s, &s->hs);
 	if (!ret)
 		ret = put_marker(s, s->snap_index, s->snap_term, 0);
-	if (!ret) {
-		/* put_commit covers s->buf from 0: use a shifted view. */
-		uint8_t p[SREC_COMMIT_LEN];
-
-		srec_le32(p, crc32c(0, s->buf + saved_len, s->len - saved_len));
-		srec_le32(p + 4, s->n_rec);
-		ret = put_rec(s, SREC_COMMIT, 0, 0, 0, p, sizeof(p));
-	}
+	if (!ret)
+		ret = put_commit(s);
 	hlen = s->len - saved_len;
 	s->len = saved_len;
 	s->n_rec = saved_n;
+	s->batch_crc = saved_crc;
 	if (ret < 0)
 		return ret;
 	size = s->seg_size > hlen + need ? s->seg_size : hlen + need;
@@ -626,7 +634,9 @@ int raft_store_open(struct raft_store **ret, const struct raft_fileops *fo,
 			 dir, strerror(-r));
 		goto err_close;
 	}
+	s->opening = true;
 	r = store_recover(s, st, err, errlen);
+	s->opening = false;
 	if (r < 0)
 		goto err_close;
 	*ret = s;

@@ -13,8 +13,9 @@
  * Recovery drops a torn tail after the last complete batch and refuses to
  * start (with an operator-facing reason) when a bad record is followed by
  * a synced batch or sits in a sealed segment, i.e. when acknowledged data
- * is damaged. (Damage to the very last COMMIT record cannot be told from
- * a torn write, as nothing synced follows it: that batch is dropped.)
+ * is damaged. Each batch ends in two copies of its COMMIT record, so a
+ * flip in the last one (which nothing synced follows) is not mistaken for
+ * a torn write; recovery restores the damaged copy.
  * An fsync/fdatasync error calls the fatal hook (default abort(): after a
  * failed fsync the page cache can no longer be trusted).
  *
@@ -59,7 +60,9 @@ typedef void (*raft_store_fatal_fn)(void *arg, const char *what, int err);
  * Open (or create) the store in dir and recover it into *st. On refusal
  * (-EUCLEAN for corruption of acknowledged data, or another negative
  * errno), err holds an operator-facing reason. Free *st with
- * raft_store_state_free, also after an error.
+ * raft_store_state_free, also after an error. A failed fsync while
+ * opening fails the open (nothing has been acknowledged yet) rather than
+ * calling the fatal hook: the caller must not retry in-process.
  */
 int raft_store_open(struct raft_store **ret, const struct raft_fileops *fo,
 		    void *fo_ctx, const char *dir, struct raft_store_state *st,

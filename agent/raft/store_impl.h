@@ -53,11 +53,13 @@ struct raft_store {
 	raft_store_fatal_fn fatal;
 	void *fatal_arg;
 	bool failed;
+	bool opening;		/* a failed sync fails the open instead */
 
 	uint8_t *buf;		/* batch being encoded */
 	size_t len;
 	size_t cap;
 	uint32_t n_rec;
+	uint32_t batch_crc;	/* over the records' own CRCs, in order */
 };
 
 void store_seg_name(char *buf, uint64_t seq, uint64_t first);

@@ -10,9 +10,12 @@
  *   payload[len], zero padding
  *   u32 crc32c of everything before it, in the last 4 bytes
  *
- * A batch is records closed by a COMMIT whose payload is the CRC32C of
- * the batch's earlier bytes and their count. A segment starts with a
- * batch of SEGMENT, HARDSTATE, MARKER, COMMIT.
+ * A batch is records closed by two identical COMMITs (either will do, so
+ * one flipped bit in the last batch is not taken for a torn write) whose
+ * payload is the CRC32C of the batch's records' own CRCs (4 bytes each,
+ * in order: a CRC over whole CRC-terminated records would be a constant)
+ * and their count. A segment starts with a batch of SEGMENT, HARDSTATE,
+ * MARKER, COMMIT, COMMIT.
  */
 #ifndef ATOM_RAFT_STORE_REC_H
 #define ATOM_RAFT_STORE_REC_H
@@ -29,7 +32,7 @@ enum srec_kind {
 	SREC_HARDSTATE = 2,	/* u64 term, u64 vote, u64 commit */
 	SREC_ENTRY = 3,		/* index, term; payload: the entry's data */
 	SREC_MARKER = 4,	/* snapshot index, term; u32 flags, u32 0 */
-	SREC_COMMIT = 5,	/* u32 crc32c of the batch, u32 records before */
+	SREC_COMMIT = 5,	/* u32 crc32c of the batch's CRCs, u32 records */
 };
 
 /* MARKER flags: the log restarts after the snapshot (else keeps later). */

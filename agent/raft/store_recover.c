@@ -49,6 +49,8 @@ struct seg_scan {
 	uint64_t size;
 	uint64_t commit_end;	/* end of the last complete batch */
 	bool torn;		/* bytes after commit_end to clear */
+	uint64_t fix_to;	/* the last batch's damaged COMMIT copy, or 0 */
+	uint64_t fix_from;	/* its good copy */
 };
 
 static int refuse(struct raft_store *s, char *err, size_t errlen,
@@ -316,15 +318,27 @@ static int torn_creation(struct raft_store *s, const char *name)
 	return ret;
 }
 
+/* A COMMIT at off closing n_rec records whose CRCs hash to bcrc. */
+static bool commit_ok(const uint8_t *buf, uint64_t size, uint64_t off,
+		      uint32_t bcrc, uint32_t n_rec)
+{
+	struct srec r;
+
+	return off < size && !srec_get(buf + off, size - off, &r) &&
+	       r.kind == SREC_COMMIT && srec_get32(r.payload) == bcrc &&
+	       srec_get32(r.payload + 4) == n_rec;
+}
+
 static int replay_seg(struct raft_store *s, struct replay *rp,
 		      const struct seg_file *f, bool last, struct seg_scan *sc,
 		      char *err, size_t errlen)
 {
 	uint64_t off = 0, batch = 0, stop, i;
 	const char *why = NULL;
-	uint32_t n_rec = 0;
+	uint64_t cs = srec_size(SREC_COMMIT_LEN);
+	uint32_t n_rec = 0, bcrc = 0;
+	bool zero, is_hdr, c1, c2;
 	struct srec r, q;
-	bool zero, is_hdr;
 	int64_t proof;
 	uint8_t *buf;
 	int ret;
@@ -342,30 +356,38 @@ static int replay_seg(struct raft_store *s, struct replay *rp,
 	}
 	for (;;) {
 		ret = srec_get(buf + off, sc->size - off, &r);
-		if (ret < 0)
-			break;
-		/* A header first, and only first. */
-		is_hdr = r.kind == SREC_SEGMENT;
-		if (!off != is_hdr) {
-			ret = -EBADMSG;
-			break;
-		}
-		if (r.kind != SREC_COMMIT) {
+		if (!ret && r.kind != SREC_COMMIT) {
+			/* A header first, and only first. */
+			is_hdr = r.kind == SREC_SEGMENT;
+			if (!off != is_hdr) {
+				ret = -EBADMSG;
+				break;
+			}
 			n_rec++;
+			bcrc = crc32c(bcrc, buf + off + r.size - 4, 4);
 			off += r.size;
 			continue;
 		}
-		if (srec_get32(r.payload) != crc32c(0, buf + batch, off - batch) ||
-		    srec_get32(r.payload + 4) != n_rec) {
-			ret = -EBADMSG;
+		/* The batch ends in two copies of its COMMIT: one will do. */
+		c1 = n_rec && commit_ok(buf, sc->size, off, bcrc, n_rec);
+		c2 = n_rec && commit_ok(buf, sc->size, off + cs, bcrc, n_rec);
+		if (!c1 && !c2) {
+			if (!ret)
+				ret = -EBADMSG;
 			break;
 		}
 		for (i = batch; i < off; i += q.size) {
 			srec_get(buf + i, sc->size - i, &q);
 			if (q.kind == SREC_SEGMENT &&
-			    (q.index != f->first ||
-			     srec_get64(q.payload + 8) != f->seq ||
-			     srec_get32(q.payload) != SREC_VERSION)) {
+			    srec_get32(q.payload) != SREC_VERSION) {
+				snprintf(err, errlen,
+					 "%s/%s has log format %u; this agent reads format %u: run the agent that wrote it (or a newer one)",
+					 s->dirpath, f->name,
+					 srec_get32(q.payload), SREC_VERSION);
+				ret = -EPROTONOSUPPORT;
+			} else if (q.kind == SREC_SEGMENT &&
+				   (q.index != f->first ||
+				    srec_get64(q.payload + 8) != f->seq)) {
 				why = "its header does not match its name";
 				ret = 1;
 			} else {
@@ -381,10 +403,14 @@ static int replay_seg(struct raft_store *s, struct replay *rp,
 				     why, i, f->name);
 			goto out;
 		}
-		off += r.size;
+		/* A damaged copy in the last batch is rewritten at start. */
+		sc->fix_to = c1 && c2 ? 0 : c1 ? off + cs : off;
+		sc->fix_from = c1 ? off : off + cs;
+		off += 2 * cs;
 		sc->commit_end = off;
 		batch = off;
 		n_rec = 0;
+		bcrc = 0;
 	}
 	stop = off;
 	zero = ret == -ENODATA;
@@ -484,6 +510,19 @@ static int open_active(struct raft_store *s, const struct seg_file *f,
 		ret = s->fd;
 		goto err;
 	}
+	if (sc->fix_to) {
+		uint8_t copy[SREC_HDR + 16];
+		ssize_t n;
+
+		/* One copy of the last COMMIT is damaged: restore it. */
+		n = s->fo->pread(s->ctx, s->fd, copy, sizeof(copy), sc->fix_from);
+		ret = n == (ssize_t)sizeof(copy) ? 0 : n < 0 ? (int)n : -EIO;
+		if (!ret)
+			ret = s->fo->pwrite(s->ctx, s->fd, copy, sizeof(copy),
+					    sc->fix_to);
+		if (ret < 0)
+			goto err;
+	}
 	if (sc->torn) {
 		/*
 		 * The batch after commit_end never returned from save():
@@ -496,6 +535,8 @@ static int open_active(struct raft_store *s, const struct seg_file *f,
 		if (sc->size > size &&
 		    !s->fo->fallocate(s->ctx, s->fd, size, sc->size - size))
 			size = sc->size;
+	}
+	if (sc->torn || sc->fix_to) {
 		ret = store_sync_file(s, s->fd, "fdatasync of a repaired segment");
 		if (ret < 0)
 			goto err;
