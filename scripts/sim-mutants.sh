@@ -10,7 +10,7 @@ set -u
 
 build=$1
 shift
-budget=${SIM_MUTANT_SEEDS:-3000}
+budget=${SIM_MUTANT_SEEDS:-60000}
 missed=0
 
 for m in "$@"; do

@@ -222,8 +222,11 @@ int raft_msg_decode(const uint8_t *p, size_t len, struct raft_msg *m)
 	left -= SNAP_HDR_LEN;
 	if (m->chunk_len != left || m->chunk_len > RAFT_MSG_MAX_CHUNK)
 		goto fail_chunk;
-	if (m->type != RAFT_MSG_SNAPSHOT && (m->chunk_len || m->total ||
-	    (m->offset && m->type != RAFT_MSG_SNAPSHOT_RESP)))
+	/* Only chunks carry bytes; only chunks and their answers offsets. */
+	if (m->type != RAFT_MSG_SNAPSHOT && (m->chunk_len || m->total))
+		goto fail_chunk;
+	if (m->offset && m->type != RAFT_MSG_SNAPSHOT &&
+	    m->type != RAFT_MSG_SNAPSHOT_RESP)
 		goto fail_chunk;
 	if (m->type == RAFT_MSG_SNAPSHOT &&
 	    (m->total > RAFT_MAX_SNAPSHOT || m->offset > m->total ||

@@ -509,7 +509,8 @@ static void send_snapshot_chunk(struct raft *r, struct progress *pr)
 
 	if (pr->snap_index != r->snap.index) {
 		pr->snap_index = r->snap.index;
-		pr->snap_offset = off = 0;
+		pr->snap_offset = 0;
+		off = 0;
 	}
 	left = r->snap_wire_len - off;
 	m = msg_new(r, RAFT_MSG_SNAPSHOT, pr->id);
@@ -598,11 +599,10 @@ static void maybe_commit(struct raft *r)
 	for (uint32_t i = 0; i < r->conf.n; i++) {
 		if (r->prs[i].role != RAFT_VOTER)
 			continue;
-		if (r->prs[i].id == r->cfg.id) {
+		if (r->prs[i].id == r->cfg.id)
 			m[n++] = r->persisted;
-		} else {
+		else
 			m[n++] = r->prs[i].match;
-		}
 	}
 	if (!n) {
 		free(m);

@@ -23,7 +23,7 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int failover(uint64_t seeds)
+static int run_failover(uint64_t seeds)
 {
 	static uint32_t all[256 * 1024];
 	struct raftsim_stats st;
@@ -35,7 +35,7 @@ static int failover(uint64_t seeds)
 		o.failover = true;
 		o.fault_ms = 20000;
 		if (raftsim_run(&o, &st)) {
-			printf("failover seed %llu: FAILED (%s)\n",
+			printf("raftsim --failover, seed %llu: FAILED (%s)\n",
 			       (unsigned long long)seed, st.invariant);
 			return 1;
 		}
@@ -43,11 +43,13 @@ static int failover(uint64_t seeds)
 			all[n++] = st.failover_ms[i];
 	}
 	if (!n) {
-		printf("failover: no samples\n");
+		printf("raftsim --failover: no samples\n");
 		return 1;
 	}
 	qsort(all, n, sizeof(*all), cmp_u32);
-	printf("failover (leader crash to next leader, heartbeat 50 ms, election 300-600 ms): %zu samples over %llu seeds: median %u ms, p99 %u ms, max %u ms\n",
+	printf("raftsim --failover: leader crash to next leader ");
+	printf("(heartbeat 50 ms, election 300-600 ms): ");
+	printf("%zu samples over %llu seeds: median %u ms, p99 %u ms, max %u ms\n",
 	       n, (unsigned long long)seeds, all[n / 2], all[n * 99 / 100],
 	       all[n - 1]);
 	return 0;
@@ -61,7 +63,7 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int usage(void)
+static int print_usage(void)
 {
 	fprintf(stderr, "usage: raftsim SEED | --seeds N [--from S] | --seconds N\n");
 	return 2;
@@ -99,12 +101,12 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
 			secs = strtod(argv[++i], NULL);
 		else if (!strcmp(argv[i], "--failover") && i + 1 < argc)
-			return failover(strtoull(argv[++i], NULL, 0));
+			return run_failover(strtoull(argv[++i], NULL, 0));
 		else
-			return usage();
+			return print_usage();
 	}
 	if (!n && secs <= 0)
-		return usage();
+		return print_usage();
 	for (seed = from; ; seed++) {
 		if (n && seed >= from + n)
 			break;
@@ -123,12 +125,14 @@ int main(int argc, char **argv)
 		if (failed)
 			break;
 	}
-	printf("raftsim: %llu seeds from %llu, %llu events, %llu messages, %llu elections, %llu crashes (%llu mid-save, %llu torn writes), %llu snapshots sent, %.1f s: %s\n",
+	printf("raftsim: %llu seeds from %llu, %llu events, %llu messages, ",
 	       (unsigned long long)(seed - from + (failed ? 1 : 0)),
 	       (unsigned long long)from, (unsigned long long)events,
-	       (unsigned long long)msgs, (unsigned long long)elections,
-	       (unsigned long long)crashes, (unsigned long long)mid,
-	       (unsigned long long)torn, (unsigned long long)snaps,
+	       (unsigned long long)msgs);
+	printf("%llu elections, %llu crashes (%llu mid-save, %llu torn writes), ",
+	       (unsigned long long)elections, (unsigned long long)crashes,
+	       (unsigned long long)mid, (unsigned long long)torn);
+	printf("%llu snapshots sent, %.1f s: %s\n", (unsigned long long)snaps,
 	       now_s() - t0, failed ? "FAILED" : "ok");
 	return failed ? 1 : 0;
 }

@@ -457,17 +457,22 @@ static void test_conflicting_entries_overwritten(void **state)
 	(void)state;
 	three();
 	rn_elect(net, 1);
-	net->cut[1][2] = net->cut[1][3] = true;
+	net->cut[1][2] = true;
+	net->cut[1][3] = true;
 	rn_propose(net, 1, "lost-1");
 	rn_propose(net, 1, "lost-2");
 	assert_int_equal(raft_last_index(rn(net, 1)), 4);
-	net->cut[1][2] = net->cut[1][3] = false;
-	net->cut[2][1] = net->cut[3][1] = true;
-	net->cut[1][2] = net->cut[1][3] = true;
+	net->cut[1][2] = false;
+	net->cut[1][3] = false;
+	net->cut[2][1] = true;
+	net->cut[3][1] = true;
+	net->cut[1][2] = true;
+	net->cut[1][3] = true;
 	rn_advance(net, 700);		/* 1 steps down: no quorum */
 	rn_drop_all(net);
 	memset(net->cut, 0, sizeof(net->cut));
-	net->cut[2][1] = net->cut[1][2] = true;
+	net->cut[2][1] = true;
+	net->cut[1][2] = true;
 	rn_elect(net, 2);		/* 2 wins with 3 */
 	assert_int_equal(raft_state(rn(net, 2)), RAFT_LEADER);
 	rn_propose(net, 2, "kept");
@@ -689,8 +694,10 @@ static void test_prevote_denied_keeps_term(void **state)
 	rn_elect(net, 1);
 	rn_propose(net, 1, "x");
 	/* 3 is partitioned and times out again and again */
-	net->cut[3][1] = net->cut[3][2] = true;
-	net->cut[1][3] = net->cut[2][3] = true;
+	net->cut[3][1] = true;
+	net->cut[3][2] = true;
+	net->cut[1][3] = true;
+	net->cut[2][3] = true;
 	for (int i = 0; i < 10; i++)
 		rn_tick_one(net, 3, 700);
 	assert_int_equal(raft_term(rn(net, 3)), 2);
@@ -739,7 +746,8 @@ static void test_check_quorum_steps_down(void **state)
 	(void)state;
 	three();
 	rn_elect(net, 1);
-	net->cut[2][1] = net->cut[3][1] = true;
+	net->cut[2][1] = true;
+	net->cut[3][1] = true;
 	for (int i = 0; i < 14; i++) {
 		rn_advance(net, 50);
 		rn_drop_all(net);
@@ -818,7 +826,8 @@ static void test_one_conf_change_at_a_time(void **state)
 	(void)state;
 	rn_init(net, 3, 5);
 	rn_elect(net, 1);
-	net->cut[1][2] = net->cut[1][3] = true;
+	net->cut[1][2] = true;
+	net->cut[1][3] = true;
 	assert_int_equal(raft_propose_conf(rn(net, 1), RAFT_CONF_ADD_LEARNER,
 					   4, &idx), 0);
 	rn_flush(net, 1);
@@ -1064,7 +1073,8 @@ static void test_read_index_needs_quorum_ack(void **state)
 	rn_deliver_type(net, RAFT_MSG_VOTE_RESP);
 	assert_int_equal(raft_read_index(rn(net, 1), 7), -EBUSY);
 	rn_deliver_all(net);
-	net->cut[2][1] = net->cut[3][1] = true;
+	net->cut[2][1] = true;
+	net->cut[3][1] = true;
 	assert_int_equal(raft_read_index(rn(net, 1), 7), 0);
 	rn_flush(net, 1);
 	rn_deliver_all(net);

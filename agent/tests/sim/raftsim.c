@@ -70,6 +70,8 @@ struct sim {
 	bool blocked[MAXN][MAXN];
 	uint32_t drop_pm, dup_pm;	/* per mille */
 	uint32_t max_append, max_inflight;	/* drawn per seed */
+	bool hostile;		/* leaders die young, one entry per append */
+	int doomed;		/* a node to crash after this event, or -1 */
 	bool healing;
 
 	uint64_t *term_leader;		/* term -> leader id */
@@ -690,6 +692,18 @@ static void process(struct sim *s, uint32_t i, const struct raft_conf *before,
 		bool crash_mid = !s->healing && !s->o.failover &&
 				 chance_pm(s, 2);
 
+		/* Hostile seeds: some leaders die before sending a thing. */
+		if (s->hostile && !s->healing &&
+		    raft_state(n->r) == RAFT_LEADER &&
+		    raft_term(n->r) < s->cap_terms &&
+		    (!s->term_leader[raft_term(n->r)] ?
+		     chance_pm(s, 300) : chance_pm(s, 30))) {
+			check_leader(s, i);
+			raft_advance(n->r, &rd);
+			node_crash(s, i);
+			return;
+		}
+
 		for (size_t k = 0; k < rd.n_ents; k++)
 			check_log_matching(s, i, &rd.ents[k]);
 		for (size_t k = 0; k < rd.n_msgs; k++) {
@@ -853,24 +867,35 @@ static int find_leader(struct sim *s)
 	return best;
 }
 
-/* Run a call on the leader with the before-state the checks need. */
-#define ON_LEADER(s, l, call) do { \
-	struct raft_conf before_ = { 0 }; \
-	if (raft_conf_copy(&before_, raft_membership((s)->nodes[l].r))) \
-		abort(); \
-	(void)(call); \
-	process((s), (uint32_t)(l), &before_, true); \
-	raft_conf_free(&before_); \
-} while (0)
+/*
+ * Calls on the leader go between these two, which keep the membership as
+ * it was before (the commit checks need it) and consume the ready.
+ */
+static void leader_begin(struct sim *s, int l, struct raft_conf *before)
+{
+	memset(before, 0, sizeof(*before));
+	if (raft_conf_copy(before, raft_membership(s->nodes[l].r)))
+		abort();
+}
+
+static void leader_end(struct sim *s, int l, struct raft_conf *before)
+{
+	process(s, (uint32_t)l, before, true);
+	raft_conf_free(before);
+}
 
 static void propose_op(struct sim *s, int l, uint64_t id)
 {
 	uint8_t buf[16];
 	uint64_t magic = OP_MAGIC;
 
+	struct raft_conf before;
+
 	memcpy(buf, &magic, 8);
 	memcpy(buf + 8, &id, 8);
-	ON_LEADER(s, l, raft_propose(s->nodes[l].r, buf, 16, NULL));
+	leader_begin(s, l, &before);
+	raft_propose(s->nodes[l].r, buf, 16, NULL);
+	leader_end(s, l, &before);
 }
 
 static void new_op(struct sim *s, int l)
@@ -903,6 +928,7 @@ static void conf_change(struct sim *s, int l)
 	struct raft *r = s->nodes[l].r;
 	uint32_t voters = count_role(s, l, RAFT_VOTER);
 	uint32_t pick = below(s, 4);
+	struct raft_conf before;
 	uint64_t id = 0, idx;
 	int op = 0, rc;
 
@@ -922,8 +948,9 @@ static void conf_change(struct sim *s, int l)
 	}
 	if (!op || (op == RAFT_CONF_PROMOTE && voters >= 5))
 		return;
-	rc = 0;
-	ON_LEADER(s, l, rc = raft_propose_conf(r, op, id, &idx));
+	leader_begin(s, l, &before);
+	rc = raft_propose_conf(r, op, id, &idx);
+	leader_end(s, l, &before);
 	if (rc)
 		return;
 	/* A conf entry only after the leader committed one of its term. */
@@ -955,6 +982,27 @@ static void workload(struct sim *s)
 		return;
 	ev.time = s->now + 5 + below(s, 40);
 	ev_push(s, ev);
+	if (s->hostile) {
+		/*
+		 * Churn: links flip at random, nodes die and return, every
+		 * leader takes writes that reach whoever is connected. The
+		 * schedules of the paper's Figure 8 come out of this.
+		 */
+		if (roll < 250) {
+			for (uint32_t a = 0; a < s->n_nodes; a++)
+				for (uint32_t b = 0; b < s->n_nodes; b++)
+					s->blocked[a][b] = a != b && chance_pm(s, 400);
+			trace(s, "churn links");
+		} else if (roll < 300) {
+			node_crash(s, victim);
+		} else if (roll < 400) {
+			if (!s->nodes[victim].up)
+				node_start(s, victim);
+		} else if (l >= 0) {
+			new_op(s, l);
+		}
+		return;
+	}
 	if (s->o.failover) {
 		/* Quiet network; the leader dies every 2 s, back after 1 s. */
 		for (uint32_t j = 0; j < s->n_nodes; j++)
@@ -1013,8 +1061,11 @@ static void workload(struct sim *s)
 			trace(s, "transfer %llu -> %llu",
 			      (unsigned long long)s->nodes[l].id,
 			      (unsigned long long)s->nodes[victim].id);
-			ON_LEADER(s, l, raft_transfer(s->nodes[l].r,
-						      s->nodes[victim].id));
+			struct raft_conf before;
+
+			leader_begin(s, l, &before);
+			raft_transfer(s->nodes[l].r, s->nodes[victim].id);
+			leader_end(s, l, &before);
 		}
 	} else if (roll < 760) {
 		struct node *n = &s->nodes[victim];
@@ -1044,19 +1095,29 @@ static void workload(struct sim *s)
 			free(data);
 		}
 	} else if (roll < 800) {
-		if (l >= 0)
-			ON_LEADER(s, l, raft_read_index(s->nodes[l].r,
-							s->committed_max));
+		if (l >= 0) {
+			struct raft_conf before;
+
+			leader_begin(s, l, &before);
+			raft_read_index(s->nodes[l].r, s->committed_max);
+			leader_end(s, l, &before);
+		}
 	} else if (roll < 830) {
 		s->nodes[victim].paused_until = s->now + 100 + below(s, 600);
 		trace(s, "pause %llu", (unsigned long long)s->nodes[victim].id);
 	} else if (roll < 840) {
 		s->drop_pm = below(s, 200);
 		s->dup_pm = below(s, 50);
-	} else if (roll < 870) {
-		/* Leaders die young: the Figure 8 schedules. */
-		if (l >= 0)
-			node_crash(s, (uint32_t)l);
+	} else if (roll < (s->hostile ? 950u : 870u)) {
+		/*
+		 * Leaders die young, right after taking a write that reached
+		 * few: the schedules of the paper's Figure 8.
+		 */
+		if (l >= 0) {
+			new_op(s, l);
+			if (s->nodes[l].up)
+				node_crash(s, (uint32_t)l);
+		}
 	}
 }
 
@@ -1077,7 +1138,7 @@ static void heal(struct sim *s)
 	for (uint32_t i = 0; i < s->n_nodes; i++) {
 		s->nodes[i].paused_until = 0;
 		if (!s->nodes[i].up) {
-			trace(s, "restart %llu (heal)",
+			trace(s, "restart %llu (healing)",
 			      (unsigned long long)s->nodes[i].id);
 			node_start(s, i);
 		}
@@ -1118,9 +1179,13 @@ int raftsim_run(const struct raftsim_opts *o, struct raftsim_stats *st)
 
 		s->max_append = appends[below(s, 4)];
 		s->max_inflight = inflight[below(s, 3)];
+		s->hostile = !o->failover && below(s, 4) == 0;
+		if (s->hostile)
+			s->max_append = 1;
 	}
 	s->n_nodes = o->nodes;
 	s->lease_node = -1;
+	s->doomed = -1;
 	conf.n = o->nodes;
 	conf.members = calloc(o->nodes, sizeof(*conf.members));
 	if (!conf.members)
@@ -1173,6 +1238,11 @@ int raftsim_run(const struct raftsim_opts *o, struct raftsim_stats *st)
 			break;
 		}
 		free(ev.bytes);
+		if (s->doomed >= 0) {
+			if (!s->healing && s->nodes[s->doomed].up)
+				node_crash(s, (uint32_t)s->doomed);
+			s->doomed = -1;
+		}
 		if (s->healing && s->now - last_retry >= 100) {
 			int l = find_leader(s);
 

@@ -21,11 +21,20 @@ struct simstore {
 	struct raft_store *store;
 	struct raft_store_state rec;	/* recovered, until recover_done */
 	bool fatal;			/* the store's fatal hook fired */
+	/* A save that failed: it may have reached the disk, or part of it. */
+	bool pend;
+	struct raft_hardstate pend_hs;
+	uint64_t pend_from;		/* first index it replaced; 0: none */
+	struct raft_entry *pend_ents;
+	size_t pend_n;
 	struct raft_hardstate hs;
 	struct raft_snapshot snap;
 	struct raft_entry *ents;	/* after snap.index */
 	size_t n, cap;
 };
+
+static void pend_clear(struct simstore *st);
+static void pend_set(struct simstore *st, const struct raft_ready *rd);
 
 static void *xmemdup(const void *p, uint64_t len)
 {
@@ -74,6 +83,7 @@ void simstore_free(struct simstore *st)
 	raft_store_close(st->store);
 	raft_store_state_free(&st->rec);
 	sim_disk_free(st->disk);
+	pend_clear(st);
 	free(st);
 }
 
@@ -158,6 +168,7 @@ int simstore_persist(struct simstore *st, const struct raft_ready *rd)
 	if (st->store) {
 		if (st->fatal)
 			return -EIO;
+		pend_set(st, rd);
 		if (rd->snap) {
 			err = raft_store_snapshot(st->store, rd->snap,
 						  KEEP_TRAILING);
@@ -172,6 +183,7 @@ int simstore_persist(struct simstore *st, const struct raft_ready *rd)
 				return err;
 		}
 	}
+	pend_clear(st);
 	/* The save went through: a death armed for it is off. */
 	if (st->disk)
 		sim_disk_die_after(st->disk, UINT_MAX);
@@ -191,6 +203,42 @@ void simstore_crash(struct simstore *st, uint64_t seed)
 	st->store = NULL;
 	st->fatal = false;
 	sim_disk_crash(st->disk, seed & 1);
+}
+
+static void pend_clear(struct simstore *st)
+{
+	for (size_t i = 0; i < st->pend_n; i++)
+		free(st->pend_ents[i].data);
+	free(st->pend_ents);
+	st->pend_ents = NULL;
+	st->pend_n = 0;
+	st->pend_from = 0;
+	st->pend = false;
+}
+
+static void pend_set(struct simstore *st, const struct raft_ready *rd)
+{
+	pend_clear(st);
+	st->pend = true;
+	st->pend_hs = rd->hs_changed ? rd->hs : st->hs;
+	if (!rd->n_ents)
+		return;
+	st->pend_from = rd->ents[0].index;
+	st->pend_ents = calloc(rd->n_ents, sizeof(*st->pend_ents));
+	if (!st->pend_ents)
+		abort();
+	for (size_t i = 0; i < rd->n_ents; i++) {
+		st->pend_ents[i] = rd->ents[i];
+		st->pend_ents[i].data = xmemdup(rd->ents[i].data, rd->ents[i].len);
+	}
+	st->pend_n = rd->n_ents;
+}
+
+static bool same_entry(const struct raft_entry *a, const struct raft_entry *b)
+{
+	return a->index == b->index && a->term == b->term &&
+	       a->type == b->type && a->len == b->len &&
+	       (!a->len || !memcmp(a->data, b->data, a->len));
 }
 
 static void on_fatal(void *arg, const char *what, int err)
@@ -234,22 +282,39 @@ static const struct raft_entry *rec_entry(const struct raft_store_state *r,
 static int compare(struct simstore *st, char *err, size_t errlen)
 {
 	const struct raft_store_state *r = &st->rec;
+	bool pend_hs = st->pend && r->hs.term == st->pend_hs.term &&
+		       r->hs.vote == st->pend_hs.vote;
 
-	if (r->hs.term < st->hs.term ||
-	    (r->hs.term == st->hs.term && st->hs.vote &&
-	     r->hs.vote != st->hs.vote))
+	if (!pend_hs && (r->hs.term < st->hs.term ||
+			 (r->hs.term == st->hs.term && st->hs.vote &&
+			  r->hs.vote != st->hs.vote)))
 		goto bad;
 	if (r->snap.index < st->snap.index)
 		goto bad;
+	/* Everything acknowledged below what the failed save replaced. */
 	for (size_t i = 0; i < st->n; i++) {
 		const struct raft_entry *b = &st->ents[i], *a;
 
 		if (b->index <= r->snap.index)
 			continue;
+		if (st->pend_from && b->index >= st->pend_from)
+			break;
 		a = rec_entry(r, b->index);
-		if (!a || a->term != b->term || a->type != b->type ||
-		    a->len != b->len || (a->len && memcmp(a->data, b->data, a->len)))
+		if (!a || !same_entry(a, b))
 			goto bad;
+	}
+	/* From there on: the acknowledged tail, or the failed save's. */
+	for (size_t i = 0; st->pend_from && i < r->n_ents; i++) {
+		const struct raft_entry *a = &r->ents[i];
+		uint64_t k = a->index - st->pend_from;
+
+		if (a->index < st->pend_from)
+			continue;
+		if (k < st->pend_n && same_entry(a, &st->pend_ents[k]))
+			continue;
+		if (simstore_shadow_term_at(st, a->index) == a->term)
+			continue;
+		goto bad;
 	}
 	return 0;
 bad:
@@ -274,6 +339,7 @@ static void rebase(struct simstore *st)
 		shadow_snapshot(st, &r->snap);
 	truncate_from(st, 0);
 	shadow_append(st, r->ents, r->n_ents);
+	pend_clear(st);
 }
 
 int simstore_recover(struct simstore *st, struct raft_init *init, char *err,
