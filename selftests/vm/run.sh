@@ -65,7 +65,10 @@ make -s -C "$kdir" M="$ktest/kmod" ATOM_TEST=y modules >/dev/null ||
 if [ ${#tests[@]} -eq 0 ]; then
 	for t in "$top"/selftests/*.sh; do
 		b=$(basename "$t")
-		[ "$b" = lib.sh ] || tests+=("$b")
+		case $b in
+		lib.sh | lib_*.sh) ;;	# sourced helpers, not tests
+		*) tests+=("$b") ;;
+		esac
 	done
 else
 	for i in "${!tests[@]}"; do
