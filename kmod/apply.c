@@ -32,6 +32,7 @@ struct act {
 	bool addr;		/* the /32 changes (UPD) */
 	bool route_add;		/* add the route of new.addr */
 	bool old_route;		/* atom's route of old.addr exists */
+	bool route_gone;	/* ... but was already gone when deleted */
 	u32 item;
 	struct atom_peer_cfg new, old;
 	struct atom_peer *rec;	/* UPD, DEL */
@@ -333,6 +334,14 @@ static int route_phase(struct exec *x, u32 phase)
 		if (!ret)
 			ret = atom_route(&x->rs, x->ifindex,
 					 add ? a->new.addr : a->old.addr, add);
+		/*
+		 * A route already gone (flushed with its device going down)
+		 * is what a delete wants; its undo must not create it.
+		 */
+		if (ret == -ESRCH && !add) {
+			a->route_gone = true;
+			ret = 0;
+		}
 		if (ret < 0) {
 			route_failed(x, ret, phase, a->item);
 			return ret;
@@ -405,7 +414,8 @@ static void undo(struct exec *x)
 	u32 w;
 
 	for (i = x->done[ATOM_PHASE_ROUTE_DEL_OLD] - 1; i >= 0; i--)
-		if (in_phase(&x->acts[i], ATOM_PHASE_ROUTE_DEL_OLD))
+		if (in_phase(&x->acts[i], ATOM_PHASE_ROUTE_DEL_OLD) &&
+		    !x->acts[i].route_gone)
 			undo_err(x, atom_route(&x->rs, x->ifindex,
 					       x->acts[i].old.addr, true));
 	for (i = x->done[ATOM_PHASE_PEER_SET] - 1; i >= 0; i--) {
@@ -430,7 +440,8 @@ static void undo(struct exec *x)
 			undo_err(x, atom_route(&x->rs, x->ifindex,
 					       x->acts[i].new.addr, false));
 	for (i = x->done[ATOM_PHASE_ROUTE_DEL] - 1; i >= 0; i--)
-		if (in_phase(&x->acts[i], ATOM_PHASE_ROUTE_DEL))
+		if (in_phase(&x->acts[i], ATOM_PHASE_ROUTE_DEL) &&
+		    !x->acts[i].route_gone)
 			undo_err(x, atom_route(&x->rs, x->ifindex,
 					       x->acts[i].old.addr, true));
 	for (i = x->done[ATOM_PHASE_PEER_REMOVE] - 1; i >= 0; i--)

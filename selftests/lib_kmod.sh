@@ -73,3 +73,11 @@ same_state() {
 	fi
 	rm -f "$now"
 }
+
+# atom.ko may have been unloaded by an earlier test; the knobs need it.
+modprobe atom
+
+# pending_is N VALUE: GET in namespace N reports VALUE batches in flight
+pending_is() {
+	ip netns exec "$(netns_name "$1")" atomctl get | grep -q "pending=$2 "
+}
