@@ -60,20 +60,20 @@ step "a stale expected index is refused at once, nothing changes" stale
 
 # Behind a slow batch the doit cannot know the index: the worker checks.
 stale_queued() {
-	local out
-	kmod_param test_delay_ms 1500
+	local out rc
+	kmod_param test_delay_ms 5000
 	actl 1 apply wg0 3 </dev/null >/dev/null &
 	local bg=$!
-	wait_for 10 sh -c "ip netns exec $(netns_name 1) atomctl get |
-		grep -q pending=1"
+	wait_for 10 pending_is 1 1 || echo "# the first batch was not seen pending"
+	actl 1 get
 	out=$(actl 1 apply wg0 4 --expect 2 <<<"del $new" 2>"$err")
-	local rc=$?
+	rc=$?
 	echo "$out"
 	cat "$err"
 	wait $bg
 	kmod_param test_delay_ms 0
-	[ $rc = 1 ] && grep -q "phase=guard" <<<"$out" &&
-	grep -q "errno=-116" <<<"$out" && same_state 1 "$before"
+	[ $rc = 1 ] && grep -q "errno=-116 item=none phase=guard" <<<"$out" &&
+	same_state 1 "$before"
 }
 step "a stale expected index caught by the worker changes nothing" \
 	stale_queued

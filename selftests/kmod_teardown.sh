@@ -18,7 +18,11 @@ atomctl genspec 500 10.100.0.1 192.0.2.9:51820 25 >"$spec"
 wg_dev 1
 wg_dev 2
 wg_dev 3
-kmod_param test_delay_ms 1500
+# Bound first, so that the delayed job the tests catch is the apply.
+for n in 1 2 3; do
+	actl "$n" bind wg0 >/dev/null
+done
+kmod_param test_delay_ms 3000
 
 # The namespace's last name goes; the batch keeps it alive and finishes.
 actl 1 apply wg0 1 <"$spec" >"$o1" 2>&1 &
