@@ -21,6 +21,11 @@ static u32 key_hash(const u8 *key)
 	return get_unaligned((const u32 *)key);
 }
 
+static u32 addr_hash(__be32 addr)
+{
+	return jhash_1word((__force u32)addr, 0);
+}
+
 struct atom_dev *atom_dev_new(int ifindex, const char *ifname)
 {
 	struct atom_dev *d;
@@ -65,7 +70,7 @@ struct atom_peer *atom_dev_find_addr(struct atom_dev *d, __be32 addr)
 {
 	struct atom_peer *p;
 
-	hash_for_each_possible(d->by_addr, p, by_addr, jhash_1word(addr, 0))
+	hash_for_each_possible(d->by_addr, p, by_addr, addr_hash(addr))
 		if (p->cfg.addr == addr)
 			return p;
 	return NULL;
@@ -74,7 +79,7 @@ struct atom_peer *atom_dev_find_addr(struct atom_dev *d, __be32 addr)
 void atom_dev_insert(struct atom_dev *d, struct atom_peer *p)
 {
 	hash_add(d->by_key, &p->by_key, key_hash(p->cfg.key));
-	hash_add(d->by_addr, &p->by_addr, jhash_1word(p->cfg.addr, 0));
+	hash_add(d->by_addr, &p->by_addr, addr_hash(p->cfg.addr));
 	d->n++;
 }
 
@@ -90,7 +95,7 @@ void atom_dev_set_addr(struct atom_dev *d, struct atom_peer *p, __be32 addr)
 {
 	hash_del(&p->by_addr);
 	p->cfg.addr = addr;
-	hash_add(d->by_addr, &p->by_addr, jhash_1word(addr, 0));
+	hash_add(d->by_addr, &p->by_addr, addr_hash(addr));
 }
 
 bool atom_ep_equal(const struct atom_ep *a, const struct atom_ep *b)

@@ -44,7 +44,7 @@ struct atom_job {
 
 /* Per namespace. lock is never held across a netlink request. */
 struct atom_net {
-	struct mutex lock;
+	struct mutex lock;	/* guards everything below */
 	struct atom_dev *dev;	/* the record; NULL: never bound */
 	bool gone;		/* the bound device was unregistered */
 	u64 applied;

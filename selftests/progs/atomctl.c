@@ -32,7 +32,7 @@
 
 static int timeout_s = 120;
 
-static void usage(void)
+static void print_usage(void)
 {
 	fprintf(stderr,
 		"usage: atomctl bind IFNAME\n"
@@ -43,7 +43,7 @@ static void usage(void)
 	exit(2);
 }
 
-static void refused(const struct atom_genl *g, const char *what, int err)
+static void report_refusal(const struct atom_genl *g, const char *what, int err)
 {
 	printf("refused errno=%d\n", err);
 	fprintf(stderr, "atomctl: %s: %s%s%s\n", what, strerror(-err),
@@ -206,7 +206,7 @@ static int do_bind(struct atom_genl *g, unsigned int ifindex)
 
 	ret = atom_genl_bind(g, ifindex, &job);
 	if (ret < 0) {
-		refused(g, "bind", ret);
+		report_refusal(g, "bind", ret);
 		return 1;
 	}
 	return finish(g, job);
@@ -223,7 +223,7 @@ static int cmd_batch(struct atom_genl *g, uint8_t cmd, int argc, char **argv)
 	int i, ret;
 
 	if (argc < 2)
-		usage();
+		print_usage();
 	ifindex = if_nametoindex(argv[0]);
 	if (!ifindex) {
 		fprintf(stderr, "atomctl: %s: no such device\n", argv[0]);
@@ -237,14 +237,14 @@ static int cmd_batch(struct atom_genl *g, uint8_t cmd, int argc, char **argv)
 		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
 			timeout_s = atoi(argv[++i]);
 		} else {
-			usage();
+			print_usage();
 		}
 	}
 	if (read_spec(&items, &n))
 		return 2;
 	ret = atom_genl_get(g, &st);
 	if (ret < 0) {
-		refused(g, "get", ret);
+		report_refusal(g, "get", ret);
 		free(items);
 		return 1;
 	}
@@ -259,7 +259,7 @@ static int cmd_batch(struct atom_genl *g, uint8_t cmd, int argc, char **argv)
 			      has_expect ? &expect : NULL, items, n, &job);
 	free(items);
 	if (ret < 0) {
-		refused(g, cmd_name(cmd), ret);
+		report_refusal(g, cmd_name(cmd), ret);
 		return 1;
 	}
 	return finish(g, job);
@@ -295,7 +295,7 @@ static int cmd_get(struct atom_genl *g, int argc, char **argv)
 
 	ret = all ? atom_genl_dump(g, &st, &peers, &n) : atom_genl_get(g, &st);
 	if (ret < 0) {
-		refused(g, "get", ret);
+		report_refusal(g, "get", ret);
 		return 1;
 	}
 	printf("ifindex=%u ifname=%s bound=%d index=%llu pending=%u peers=%u drift=%u\n",
@@ -405,7 +405,7 @@ static int cmd_malform(struct atom_genl *g, const char *c)
 	for (i = 0; malform_cases[i] && strcmp(malform_cases[i], c); i++)
 		;
 	if (!malform_cases[i])
-		usage();
+		print_usage();
 	if (!strcmp(c, "replace-remove"))
 		cmd = ATOM_CMD_REPLACE;
 	else if (!strncmp(c, "bind-", 5))
@@ -487,7 +487,7 @@ static int cmd_genspec(int argc, char **argv)
 	long i, n;
 
 	if (argc < 2 || inet_pton(AF_INET, argv[1], &ip) != 1)
-		usage();
+		print_usage();
 	n = strtol(argv[0], NULL, 10);
 	for (i = 0; i < n; i++) {
 		struct in_addr a = { htonl(ntohl(ip.s_addr) + i) };
@@ -506,7 +506,7 @@ int main(int argc, char **argv)
 	int ret;
 
 	if (argc < 2)
-		usage();
+		print_usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "genspec"))
 		return cmd_genspec(argc - 2, argv + 2);
@@ -520,7 +520,7 @@ int main(int argc, char **argv)
 	    !strcmp(argv[1], "replace")) {
 		ret = atom_genl_subscribe(&g);
 		if (ret < 0) {
-			refused(&g, "join the events group", ret);
+			report_refusal(&g, "join the events group", ret);
 			atom_genl_close(&g);
 			return 1;
 		}
@@ -541,7 +541,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[1], "malform") && argc == 3) {
 		ret = cmd_malform(&g, argv[2]);
 	} else {
-		usage();
+		print_usage();
 	}
 	atom_genl_close(&g);
 	return ret;
