@@ -421,8 +421,9 @@ static int atom_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct atom_net *an = atom_net(sock_net(skb->sk));
 	long bkt = cb->args[1], skip, i;
+	bool state_now = false;
 	struct atom_peer *p;
-	int ret = 0, count = 0;
+	int ret, count = 0;
 	void *hdr;
 
 	mutex_lock(&an->lock);
@@ -431,7 +432,7 @@ static int atom_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
 			  &atom_genl_family, NLM_F_MULTI, ATOM_CMD_GET);
 	if (!hdr) {
 		ret = -EMSGSIZE;
-		goto out;
+		goto out_unlock;
 	}
 	genl_dump_check_consistent(cb, hdr);
 	if (!cb->args[0]) {
@@ -439,6 +440,7 @@ static int atom_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		if (ret < 0)
 			goto out_cancel;
 		cb->args[0] = 1;
+		state_now = true;
 	}
 	for (; an->dev && bkt < HASH_SIZE(an->dev->by_key); bkt++) {
 		skip = cb->args[2];
@@ -454,10 +456,11 @@ static int atom_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		cb->args[2] = 0;
 	}
 	cb->args[1] = bkt;
-	genlmsg_end(skb, hdr);
-	mutex_unlock(&an->lock);
-	return count || skb->len ? skb->len : 0;
-
+	if (!count && !state_now) {
+		/* Nothing left: an empty return ends the dump. */
+		ret = 0;
+		goto out_cancel;
+	}
 out_full:
 	cb->args[1] = bkt;
 	genlmsg_end(skb, hdr);
@@ -465,7 +468,7 @@ out_full:
 	return skb->len;
 out_cancel:
 	genlmsg_cancel(skb, hdr);
-out:
+out_unlock:
 	mutex_unlock(&an->lock);
 	return ret;
 }

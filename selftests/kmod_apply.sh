@@ -6,7 +6,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_kmod.sh"
 
-ktap_plan 11
+ktap_plan 12
 
 wg_dev 1
 spec=$(mktemp)
@@ -74,4 +74,13 @@ replaced() {
 	routes_are "10.100.0.2 dev wg0 10.100.0.4 dev wg0 "
 }
 step "replace makes the peer set exactly the given one" replaced
+dumped() {
+	local out
+	out=$(actl 1 get --peers)
+	echo "$out"
+	[ "$(grep -c '^peer ' <<<"$out")" = 2 ] &&
+	grep -q "^peer $k2 10.100.0.2 192.0.2.7:4000 10 flags=1$" <<<"$out" &&
+	grep -q "^peer $k4 10.100.0.4 192.0.2.4:51820 0 flags=1$" <<<"$out"
+}
+step "the GET dump lists the record: both peers, with their routes" dumped
 ktap_finish

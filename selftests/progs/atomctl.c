@@ -9,6 +9,7 @@
  *   atomctl malform CASE     (policy tests: send one malformed request)
  *   atomctl malform list
  *   atomctl genspec N FIRST_IP [ENDPOINT|-] [KEEPALIVE]   (random keys)
+ *   atomctl dp IFNAME INDEX < spec   (through agent/dp_kernel.c)
  *
  * spec lines: "add KEY IP ENDPOINT|- KEEPALIVE", "upd KEY IP ENDPOINT|-
  * KEEPALIVE" (the key must exist), "del KEY"; '#' starts a comment.
@@ -28,6 +29,7 @@
 #include <string.h>
 
 #include "atom_genl.h"
+#include "dataplane.h"
 #include "keyfile.h"
 
 static int timeout_s = 120;
@@ -39,7 +41,8 @@ static void print_usage(void)
 		"       atomctl apply|replace IFNAME INDEX [--expect N] [--timeout S] < spec\n"
 		"       atomctl get [--peers]\n"
 		"       atomctl malform CASE|list\n"
-		"       atomctl genspec N FIRST_IP [ENDPOINT|-] [KEEPALIVE]\n");
+		"       atomctl genspec N FIRST_IP [ENDPOINT|-] [KEEPALIVE]\n"
+		"       atomctl dp IFNAME INDEX < spec\n");
 	exit(2);
 }
 
@@ -265,6 +268,14 @@ static int cmd_batch(struct atom_genl *g, uint8_t cmd, int argc, char **argv)
 	return finish(g, job);
 }
 
+static void print_peer_key(const uint8_t *key)
+{
+	char b64[WG_KEY_B64_LEN + 1];
+
+	wg_key_to_base64(key, b64);
+	printf("listed %s\n", b64);
+}
+
 static void print_peer(const struct atom_genl_item *p)
 {
 	const struct sockaddr_in6 *sin6 = (const void *)&p->endpoint;
@@ -478,6 +489,61 @@ send:
 	return 1;
 }
 
+/*
+ * dp IFNAME INDEX < spec: the same batch through the agent's kernel
+ * dataplane backend (an item that fails by itself is drift, the rest goes
+ * in); prints the result and the peers it then lists.
+ */
+static int cmd_dp(int argc, char **argv)
+{
+	struct dp_device dev = { 0 };
+	struct atom_genl_item *items;
+	struct dp_peer_state *st;
+	struct dp_change *c;
+	struct dataplane dp;
+	size_t n, i, sn;
+	int ret, err;
+
+	if (argc != 2)
+		print_usage();
+	snprintf(dev.ifname, sizeof(dev.ifname), "%s", argv[0]);
+	if (read_spec(&items, &n))
+		return 2;
+	c = calloc(n + 1, sizeof(*c));
+	if (!c)
+		return 1;
+	for (i = 0; i < n; i++) {
+		c[i].op = items[i].op == ATOM_OP_REMOVE ? DP_REMOVE : DP_UPSERT;
+		memcpy(c[i].peer.key, items[i].key, DP_KEY_LEN);
+		c[i].peer.ip = items[i].addr;
+		c[i].peer.endpoint = items[i].endpoint;
+		c[i].peer.keepalive_s = items[i].keepalive;
+	}
+	free(items);
+	ret = dp_kernel_open(&dp);
+	if (ret < 0)
+		goto out;
+	ret = dp.ops->setup(&dp, &dev);
+	if (ret < 0)
+		goto out_close;
+	err = dp.ops->apply(&dp, c, n, strtoull(argv[1], NULL, 10));
+	printf("dp apply=%d applied_index=%llu\n", err,
+	       (unsigned long long)dp.applied_index);
+	ret = dp.ops->list(&dp, &st, &sn);
+	if (ret < 0)
+		goto out_close;
+	for (i = 0; i < sn; i++)
+		print_peer_key(st[i].peer.key);
+	free(st);
+out_close:
+	dp.ops->close(&dp, false);
+out:
+	free(c);
+	if (ret < 0)
+		fprintf(stderr, "atomctl: dp: %s\n", strerror(-ret));
+	return ret < 0 ? 1 : 0;
+}
+
 /* genspec N FIRST_IP [ENDPOINT|-] [KEEPALIVE]: N upserts, random keys. */
 static int cmd_genspec(int argc, char **argv)
 {
@@ -510,6 +576,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "genspec"))
 		return cmd_genspec(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "dp"))
+		return cmd_dp(argc - 2, argv + 2);
 	ret = atom_genl_open(&g);
 	if (ret < 0) {
 		fprintf(stderr, "atomctl: family %s: %s\n", ATOM_GENL_NAME,
