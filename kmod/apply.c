@@ -308,13 +308,20 @@ static bool in_phase(const struct act *a, u32 phase)
 	return false;
 }
 
-static void route_failed(struct exec *x, int err, u32 phase, u32 item)
+static void route_failed(struct exec *x, int err, u32 phase,
+			 const struct act *a)
 {
 	const char *why = x->rs.msg[0] ? x->rs.msg : "rtnetlink refused";
+	char buf[ATOM_MSG_LEN];
 
 	if (err == -EIO && !x->rs.msg[0])
 		why = "injected fault";
-	fail(x->res, err, phase, item, why);
+	/* A peer that replace removes is in no item: name it by its key. */
+	if (a->item == ATOM_ITEM_NONE) {
+		snprintf(buf, sizeof(buf), "peer %8phN...: %s", a->old.key, why);
+		why = buf;
+	}
+	fail(x->res, err, phase, a->item, why);
 }
 
 static int route_phase(struct exec *x, u32 phase)
@@ -343,7 +350,7 @@ static int route_phase(struct exec *x, u32 phase)
 			ret = 0;
 		}
 		if (ret < 0) {
-			route_failed(x, ret, phase, a->item);
+			route_failed(x, ret, phase, a);
 			return ret;
 		}
 	}

@@ -9,7 +9,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_kmod.sh"
 
-ktap_plan 9
+ktap_plan 10
 
 wg_dev 1
 spec=$(mktemp)
@@ -79,4 +79,22 @@ step "a stale expected index caught by the worker changes nothing" \
 	stale_queued
 step "the right expected index applies" \
 	actl 1 apply wg0 5 --expect 3 <<<"del $new"
+
+# The work queued per namespace is bounded (ATOM_MAX_QUEUED = 8).
+bounded() {
+	local i pids=() rc
+	kmod_param test_delay_ms 6000
+	for i in 1 2 3 4 5 6 7 8; do
+		actl 1 apply wg0 $((10 + i)) </dev/null >/dev/null 2>&1 &
+		pids+=($!)
+	done
+	wait_for 15 pending_is 1 8 || echo "# 8 batches were not seen queued"
+	actl 1 apply wg0 30 </dev/null 2>"$err"
+	rc=$?
+	cat "$err"
+	kmod_param test_delay_ms 0
+	wait "${pids[@]}"
+	[ $rc = 1 ] && grep -q "ATOM_MAX_QUEUED" "$err"
+}
+step "a ninth queued batch in one namespace is refused (EBUSY)" bounded
 ktap_finish
