@@ -6,7 +6,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_kmod.sh"
 
-ktap_plan 12
+ktap_plan 13
 
 wg_dev 1
 spec=$(mktemp)
@@ -47,6 +47,12 @@ step "update of a peer's endpoint and keepalive" \
 	actl 1 apply wg0 2 <<<"upd $k2 10.100.0.2 192.0.2.7:4000 10"
 step "wg show has the new endpoint and keepalive" \
 	has_peer "$k2" 192.0.2.7:4000 10.100.0.2/32 10
+
+v6() {
+	actl 1 apply wg0 2 <<<"add $k1 10.100.0.1 [2001:db8::1]:51820 25" &&
+	has_peer "$k1" "[2001:db8::1]:51820" 10.100.0.1/32 25
+}
+step "an IPv6 endpoint is set" v6
 
 step "moving a peer to another /32" \
 	actl 1 apply wg0 3 <<<"add $k3 10.100.0.33 192.0.2.9:51820 25"
