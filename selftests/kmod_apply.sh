@@ -19,7 +19,7 @@ k3=$(awk 'NR == 3 {print $2}' "$spec")
 step "apply of 3 peers at index 1 succeeds" actl 1 apply wg0 1 <"$spec"
 
 has_peer() { # key endpoint allowed-ips keepalive
-	state 1 | grep -qx "$1 $2 $3 $4"
+	state 1 | grep -Fqx "$1 $2 $3 $4"
 }
 three_peers() {
 	[ "$(peer_count 1)" = 3 ] &&
