@@ -4,6 +4,12 @@
  * dump and the done notification. No doit sends a netlink request: a
  * batch is validated here, queued for the worker, and answered with its
  * job id (see work.c for why).
+ *
+ * The permission check here is the only gate: the worker's own requests
+ * to WireGuard and rtnetlink carry a kworker's credentials. So every op,
+ * GET included, is GENL_ADMIN_PERM (CAP_NET_ADMIN in the initial user
+ * namespace), and a job only ever acts in the namespace of the socket
+ * that queued it.
  */
 
 #include <linux/netdevice.h>
