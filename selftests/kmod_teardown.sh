@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # Teardown in the middle of a large apply: the namespace deleted, the
 # device deleted, atom.ko unloaded. No oops or hang (the VM checks the
-# console), and the caller that remains gets a clear result.
+# console), and the caller that remains gets a clear result. A killed
+# caller does not stop its batch.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_kmod.sh"
 
-ktap_plan 7
+ktap_plan 9
 
 spec=$(mktemp)
 o1=$(mktemp)
@@ -18,8 +19,9 @@ atomctl genspec 500 10.100.0.1 192.0.2.9:51820 25 >"$spec"
 wg_dev 1
 wg_dev 2
 wg_dev 3
+wg_dev 4
 # Bound first, so that the delayed job the tests catch is the apply.
-for n in 1 2 3; do
+for n in 1 2 3 4; do
 	actl "$n" bind wg0 >/dev/null
 done
 kmod_param test_delay_ms 3000
@@ -49,6 +51,22 @@ dev_done() {
 	actl 2 get | grep -q "bound=0"
 }
 step "its caller gets ENODEV and GET says unbound" dev_done
+
+# A started batch runs to completion whatever happens to its caller.
+# ip netns exec execs atomctl: $! is atomctl itself.
+ip netns exec "$(netns_name 4)" atomctl apply wg0 1 <"$spec" >/dev/null 2>&1 &
+bg4=$!
+wait_for 10 pending_is 4 1
+killed() {
+	grep -q atomctl "/proc/$bg4/comm" && kill -9 "$bg4" && ! wait "$bg4"
+}
+step "the caller of a 500-peer apply is killed" killed
+killed_done() {
+	wait_for 60 pending_is 4 0 &&
+	actl 4 get | grep -q "index=1 pending=0 peers=500" &&
+	[ "$(peer_count 4)" = 500 ] && [ "$(route_count 4)" = 500 ]
+}
+step "its batch still completes" killed_done
 
 actl 3 apply wg0 1 <"$spec" >"$o3" 2>&1 &
 bg3=$!
