@@ -119,7 +119,8 @@ static void applied_reply(void *arg, int err, int64_t result, uint64_t index)
 			err = (int)result;
 	}
 	mgmt_reply(call, err, err == -EAGAIN ?
-		   "lost to a leader change; retry" : NULL);
+		   "leadership changed before the write was applied; it may or may not have been: retry" :
+		   NULL);
 }
 
 static int get_attrs(const uint8_t *attrs, size_t len, uint64_t *id,

@@ -290,6 +290,9 @@ static void drive(struct node *n)
 		if (n->was_leader && n->transferring)
 			n->transfers++;
 		n->transferring = false;
+		/* Outcome unknown: the entries may still commit elsewhere. */
+		if (n->was_leader)
+			pend_settle(n, UINT64_MAX, 0, 0);
 	}
 	n->was_leader = raft_state(n->r) == RAFT_LEADER;
 	if (n->stopping && n->stop_done && raft_state(n->r) != RAFT_LEADER)
