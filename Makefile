@@ -61,7 +61,7 @@ FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 FUZZ_S ?= 60
 
 .PHONY: all help deps atom kmod progs fuzzers fuzz hosttest unit-build check check-long unit selftest \
-	selftest-warn-probe style clean sim sim-mutants soak sim-build print-mutants
+	selftest-warn-probe style clean sim sim-mutants soak sim-build print-mutants bench
 
 all: atom kmod ## build the atom binary and kmod/atom.ko
 
@@ -156,6 +156,9 @@ $(B)/mutant/SKIP_FSYNC/atom: cli/main.c agent/raft/store.c $(B)/plain/libatom.a
 	@echo "  LD-MUT  $@"
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DMUTANT_SKIP_FSYNC -o $@ cli/main.c \
 		agent/raft/store.c $(B)/plain/libatom.a $(LDLIBS)
+
+bench: deps all progs ## benchmarks: Raft commit latency and failover on loopback
+	$(Q)scripts/bench-raft.sh
 
 sim: $(B)/plain/raftsim ## replay one simulator seed with its trace (SEED=n), or SIM_SEEDS seeds
 	$(Q)$(if $(SEED),$(B)/plain/raftsim $(SEED),$(B)/plain/raftsim --seeds $(SIM_SEEDS))

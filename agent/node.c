@@ -43,6 +43,7 @@ struct node {
 	/* a ready that could not be persisted (disk full), retried */
 	bool stuck;
 	struct raft_ready stuck_rd;
+	struct raft_hardstate synced;	/* term and vote on disk */
 	bool transferring, was_leader;
 	uint64_t transfers;
 	bool stopping;
@@ -180,15 +181,29 @@ static void send_msgs(struct node *n, const struct raft_ready *rd,
 	}
 }
 
+/*
+ * A hard state that differs only in its commit index need not be synced
+ * (as etcd's MustSync): after a crash the commit index is learned again.
+ * It is written with the next entries or term change.
+ */
+static bool must_sync(const struct node *n, const struct raft_ready *rd)
+{
+	return rd->n_ents || rd->snap || (rd->hs_changed &&
+	       (rd->hs.term != n->synced.term || rd->hs.vote != n->synced.vote));
+}
+
 static int persist(struct node *n, const struct raft_ready *rd)
 {
 	int err = 0;
 
+	if (!must_sync(n, rd))
+		return 0;
 	if (rd->snap)
 		err = raft_store_snapshot(n->st, rd->snap, KEEP_TRAILING);
 	if (!err && (rd->hs_changed || rd->n_ents))
-		err = raft_store_save(n->st, rd->hs_changed ? &rd->hs : NULL,
-				      rd->ents, rd->n_ents);
+		err = raft_store_save(n->st, &rd->hs, rd->ents, rd->n_ents);
+	if (!err)
+		n->synced = rd->hs;
 	return err;
 }
 
@@ -575,6 +590,7 @@ int node_open(struct node **ret, struct loop *loop,
 	rc.election_ms = cfg->election_ms;
 	rc.rand = node_rand;
 	init.hs = rec.hs;
+	n->synced = rec.hs;
 	init.snap = &rec.snap;
 	init.ents = rec.ents;
 	init.n_ents = rec.n_ents;
