@@ -109,6 +109,9 @@ static void not_leader(struct agent *a, struct mgmt_call *call, int err)
 	mgmt_reply(call, err, msg);
 }
 
+#define LOST_WRITE \
+	"leadership changed before the write was applied; it may or may not have been: retry"
+
 static void applied_reply(void *arg, int err, int64_t result, uint64_t index)
 {
 	struct mgmt_call *call = arg;
@@ -118,9 +121,7 @@ static void applied_reply(void *arg, int err, int64_t result, uint64_t index)
 		if (result < 0)
 			err = (int)result;
 	}
-	mgmt_reply(call, err, err == -EAGAIN ?
-		   "leadership changed before the write was applied; it may or may not have been: retry" :
-		   NULL);
+	mgmt_reply(call, err, err == -EAGAIN ? LOST_WRITE : NULL);
 }
 
 static int get_attrs(const uint8_t *attrs, size_t len, uint64_t *id,
@@ -133,11 +134,11 @@ static int get_attrs(const uint8_t *attrs, size_t len, uint64_t *id,
 
 	tlv_reader_init(&r, attrs, len);
 	while ((rc = tlv_next(&r, &t)) > 0) {
-		if (t.type == RPC_A_PROBE_ID && id)
+		if (t.type == RPC_A_PROBE_ID && id) {
 			rc = tlv_u64(&t, id);
-		else if (t.type == RPC_A_CONF_OP && conf_op)
+		} else if (t.type == RPC_A_CONF_OP && conf_op) {
 			rc = tlv_u32(&t, conf_op);
-		else if (t.type == RPC_A_MESH_IP && ip) {
+		} else if (t.type == RPC_A_MESH_IP && ip) {
 			rc = tlv_str(&t, s, sizeof(s));
 			if (!rc && inet_pton(AF_INET, s, ip) != 1)
 				rc = -EINVAL;

@@ -900,15 +900,25 @@ static void handle_append(struct raft *r, const struct raft_msg *m)
 	resp->hint = last_index(r);
 }
 
-static void handle_append_resp(struct raft *r, const struct raft_msg *m)
+/* Any answer in our term: the follower is alive and follows us. */
+static struct progress *heard_from(struct raft *r, const struct raft_msg *m)
 {
 	struct progress *pr = pr_of(r, m->from);
 
 	if (!pr)
-		return;
+		return NULL;
 	pr->active = true;
 	if (m->seq > pr->acked_seq)
 		pr->acked_seq = m->seq;
+	return pr;
+}
+
+static void handle_append_resp(struct raft *r, const struct raft_msg *m)
+{
+	struct progress *pr = heard_from(r, m);
+
+	if (!pr)
+		return;
 	if (m->sent_ms && m->sent_ms <= r->now) {
 		uint32_t s = (uint32_t)(r->now - m->sent_ms);
 
@@ -1067,13 +1077,10 @@ static void handle_snapshot(struct raft *r, const struct raft_msg *m)
 
 static void handle_snapshot_resp(struct raft *r, const struct raft_msg *m)
 {
-	struct progress *pr = pr_of(r, m->from);
+	struct progress *pr = heard_from(r, m);
 
 	if (!pr)
 		return;
-	pr->active = true;
-	if (m->seq > pr->acked_seq)
-		pr->acked_seq = m->seq;
 	check_reads(r);
 	if (pr->state != PR_SNAPSHOT || m->snap_index != pr->snap_index)
 		return;

@@ -51,6 +51,22 @@ static struct raft_msg msg(uint8_t type, uint64_t from, uint64_t to,
 	return m;
 }
 
+/*
+ * Node id campaigns and only the election's messages are delivered: up
+ * to candidate (pre-votes), or to leader (votes too). Nothing else moves.
+ */
+static void votes_only(uint64_t id, bool to_leader)
+{
+	raft_campaign(rn(net, id));
+	rn_flush(net, id);
+	rn_deliver_type(net, RAFT_MSG_PREVOTE);
+	rn_deliver_type(net, RAFT_MSG_PREVOTE_RESP);
+	if (!to_leader)
+		return;
+	rn_deliver_type(net, RAFT_MSG_VOTE);
+	rn_deliver_type(net, RAFT_MSG_VOTE_RESP);
+}
+
 /* ---- elections (paper §5.2) ---- */
 
 /* paper §5.2: "When servers start up, they begin as followers." */
@@ -93,10 +109,7 @@ static void test_candidate_increments_term_and_votes_for_itself(void **state)
 {
 	(void)state;
 	three();
-	raft_campaign(rn(net, 1));
-	rn_flush(net, 1);
-	rn_deliver_type(net, RAFT_MSG_PREVOTE);
-	rn_deliver_type(net, RAFT_MSG_PREVOTE_RESP);
+	votes_only(1, false);
 	assert_int_equal(raft_state(rn(net, 1)), RAFT_CANDIDATE);
 	assert_int_equal(raft_term(rn(net, 1)), 2);
 	assert_int_equal(net->node[1].hs.vote, 1);
@@ -153,10 +166,7 @@ static void test_candidate_yields_to_leader_of_same_term(void **state)
 
 	(void)state;
 	three();
-	raft_campaign(rn(net, 1));
-	rn_flush(net, 1);
-	rn_deliver_type(net, RAFT_MSG_PREVOTE);
-	rn_deliver_type(net, RAFT_MSG_PREVOTE_RESP);
+	votes_only(1, false);
 	assert_int_equal(raft_state(rn(net, 1)), RAFT_CANDIDATE);
 	rn_drop_all(net);
 	a = msg(RAFT_MSG_APPEND, 2, 1, raft_term(rn(net, 1)));
@@ -178,10 +188,7 @@ static void test_candidate_rejects_stale_leader(void **state)
 
 	(void)state;
 	three();
-	raft_campaign(rn(net, 1));
-	rn_flush(net, 1);
-	rn_deliver_type(net, RAFT_MSG_PREVOTE);
-	rn_deliver_type(net, RAFT_MSG_PREVOTE_RESP);
+	votes_only(1, false);
 	rn_drop_all(net);
 	a = msg(RAFT_MSG_APPEND, 2, 1, 1);
 	rn_step(net, 1, &a);
@@ -201,10 +208,7 @@ static void test_split_vote_times_out_into_new_election(void **state)
 {
 	(void)state;
 	three();
-	raft_campaign(rn(net, 1));
-	rn_flush(net, 1);
-	rn_deliver_type(net, RAFT_MSG_PREVOTE);
-	rn_deliver_type(net, RAFT_MSG_PREVOTE_RESP);
+	votes_only(1, false);
 	rn_drop_all(net);	/* the votes are lost */
 	assert_int_equal(raft_term(rn(net, 1)), 2);
 	rn_tick_one(net, 1, 1200);
@@ -530,12 +534,7 @@ static void test_new_leader_starts_next_after_its_log(void **state)
 
 	(void)state;
 	three();
-	raft_campaign(rn(net, 1));
-	rn_flush(net, 1);
-	rn_deliver_type(net, RAFT_MSG_PREVOTE);
-	rn_deliver_type(net, RAFT_MSG_PREVOTE_RESP);
-	rn_deliver_type(net, RAFT_MSG_VOTE);
-	rn_deliver_type(net, RAFT_MSG_VOTE_RESP);
+	votes_only(1, true);
 	assert_int_equal(raft_state(rn(net, 1)), RAFT_LEADER);
 	a = rn_find(net, 1, 2, RAFT_MSG_APPEND);
 	assert_non_null(a);
@@ -588,12 +587,7 @@ static void test_figure8_old_term_not_committed_by_counting(void **state)
 	assert_int_equal(raft_state(rn(net, 1)), RAFT_FOLLOWER);
 	/* only 1's vote requests get through; its appends do not */
 	memset(net->cut, 0, sizeof(net->cut));
-	raft_campaign(rn(net, 1));
-	rn_flush(net, 1);
-	rn_deliver_type(net, RAFT_MSG_PREVOTE);
-	rn_deliver_type(net, RAFT_MSG_PREVOTE_RESP);
-	rn_deliver_type(net, RAFT_MSG_VOTE);
-	rn_deliver_type(net, RAFT_MSG_VOTE_RESP);
+	votes_only(1, true);
 	assert_int_equal(raft_state(rn(net, 1)), RAFT_LEADER);
 	rn_drop_all(net);
 	/* 3 learns index 3 (term 2) but not the new no-op (index 4) */
@@ -845,12 +839,7 @@ static void test_no_conf_change_before_term_commit(void **state)
 {
 	(void)state;
 	rn_init(net, 3, 4);
-	raft_campaign(rn(net, 1));
-	rn_flush(net, 1);
-	rn_deliver_type(net, RAFT_MSG_PREVOTE);
-	rn_deliver_type(net, RAFT_MSG_PREVOTE_RESP);
-	rn_deliver_type(net, RAFT_MSG_VOTE);
-	rn_deliver_type(net, RAFT_MSG_VOTE_RESP);
+	votes_only(1, true);
 	assert_int_equal(raft_state(rn(net, 1)), RAFT_LEADER);
 	/* its no-op is not committed yet */
 	assert_int_equal(raft_propose_conf(rn(net, 1), RAFT_CONF_ADD_LEARNER,
@@ -1065,12 +1054,7 @@ static void test_read_index_needs_quorum_ack(void **state)
 {
 	(void)state;
 	three();
-	raft_campaign(rn(net, 1));
-	rn_flush(net, 1);
-	rn_deliver_type(net, RAFT_MSG_PREVOTE);
-	rn_deliver_type(net, RAFT_MSG_PREVOTE_RESP);
-	rn_deliver_type(net, RAFT_MSG_VOTE);
-	rn_deliver_type(net, RAFT_MSG_VOTE_RESP);
+	votes_only(1, true);
 	assert_int_equal(raft_read_index(rn(net, 1), 7), -EBUSY);
 	rn_deliver_all(net);
 	net->cut[2][1] = true;

@@ -3,14 +3,14 @@
 # A Raft cluster of real agents on this host (none dataplane, loopback):
 # a bootstrapper leads alone; learners are added, catch up and are
 # promoted; writes reach every node; the leader killed with -9 is replaced
-# and comes back with its state; SIGTERM hands leadership over; a voter is
-# removed; a leader frozen with SIGSTOP (no FIN, no RST) is replaced by
-# timeout.
+# and comes back with its state; daemon stop and SIGTERM hand leadership
+# over; a voter is removed; a leader frozen with SIGSTOP (no FIN, no RST)
+# is replaced by timeout.
 set -u
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../lib_agents.sh"
 
-ktap_plan 10
+ktap_plan 11
 
 write() { # node id
 	"$atomrpc" "$(agent_sock "$1")" write "$2" >/dev/null
@@ -77,6 +77,19 @@ handoff() {
 	agent_start "$l" && wait_for 10 field_is "$l" role voter
 }
 step "daemon stop on the leader hands leadership off (term + 1)" handoff
+
+sigterm() {
+	local l n term
+	l=$(wait_leader 10) || return 1
+	term=$(agent_field "$l" term)
+	agent_signal "$l" TERM
+	wait "${AG_PID[$l]}" || return 1	# exit 0: a graceful stop
+	unset "AG_PID[$l]"
+	n=$(wait_leader 5) || return 1
+	[ "$(agent_field "$n" term)" = $((term + 1)) ] &&
+	agent_start "$l" && wait_for 10 field_is "$l" role voter
+}
+step "SIGTERM on the leader hands leadership off, exits 0" sigterm
 
 transfer() {
 	local l t term

@@ -28,10 +28,10 @@
 #include "raft/raft.h"
 #include "rpc.h"
 
-static int usage(void)
+static int print_usage(void)
 {
-	fprintf(stderr, "usage: atomrpc SOCK status|write ID|read [IDFILE]|member OP IP|transfer IP\n"
-		"       atomrpc load FIRST COUNT SOCK...\n");
+	fprintf(stderr, "atomrpc SOCK status|write ID|read [IDFILE]|member OP IP|transfer IP\n"
+		"atomrpc load FIRST COUNT SOCK...\n");
 	return 2;
 }
 
@@ -133,6 +133,10 @@ static int do_status(const char *sock)
 			tlv_u32(&a, &w);
 			printf("pid=%u ", w);
 			break;
+		case RPC_A_DISK_FULL:
+			tlv_u32(&a, &w);
+			printf("disk_full=%u ", w);
+			break;
 		}
 	}
 	printf("\n");
@@ -209,7 +213,7 @@ static int do_member(const char *sock, const char *op, const char *ip)
 		if (!strcmp(op, ops[i]))
 			code = RAFT_CONF_ADD_LEARNER + i;
 	if (!code)
-		return usage();
+		return print_usage();
 	tlv_writer_init(&w, 128);
 	tlv_put_u32(&w, RPC_A_CONF_OP, code);
 	tlv_put_str(&w, RPC_A_MESH_IP, ip);
@@ -272,7 +276,7 @@ int main(int argc, char **argv)
 		return do_load(strtoull(argv[2], NULL, 0),
 			       strtoull(argv[3], NULL, 0), argv + 4, argc - 4);
 	if (argc < 3)
-		return usage();
+		return print_usage();
 	if (!strcmp(argv[2], "status") && argc == 3)
 		return do_status(argv[1]);
 	if (!strcmp(argv[2], "write") && argc == 4) {
@@ -290,5 +294,5 @@ int main(int argc, char **argv)
 		return do_member(argv[1], argv[3], argv[4]);
 	if (!strcmp(argv[2], "transfer") && argc == 4)
 		return do_transfer(argv[1], argv[3]);
-	return usage();
+	return print_usage();
 }
