@@ -55,7 +55,7 @@ cp "$top"/selftests/vm/modules/*.ko "$vm/modules/"
 if [ ${#tests[@]} -eq 0 ]; then
 	for t in "$top"/selftests/*.sh; do
 		b=$(basename "$t")
-		[ "$b" = lib.sh ] || tests+=("$b")
+		case $b in lib.sh | *_lib.sh) ;; *) tests+=("$b") ;; esac
 	done
 else
 	for i in "${!tests[@]}"; do
