@@ -556,38 +556,52 @@ static struct op forward_op(const struct step *s)
 	return o;
 }
 
-static struct op undo_op(const struct step *s)
+/*
+ * The requests that undo step s, in order, at o (at most two). WireGuard
+ * cannot take an endpoint away from a peer: undoing a peer set that gave
+ * a peer its first endpoint removes the peer and adds it back as it was.
+ */
+static size_t undo_ops(const struct step *s, struct op *o)
 {
-	struct op o = { .result = 1 };
-
+	memset(o, 0, 2 * sizeof(*o));
+	o[0].result = 1;
+	o[1].result = 1;
 	switch (s->phase) {
 	case PEER_REMOVE:
-		o.peer = s->old;
-		o.flags = WGPEER_F_REPLACE_ALLOWEDIPS;
-		o.endpoint = s->old.endpoint.ss_family != 0;
-		o.ips = true;
-		break;
+		o->peer = s->old;
+		o->flags = WGPEER_F_REPLACE_ALLOWEDIPS;
+		o->endpoint = s->old.endpoint.ss_family != 0;
+		o->ips = true;
+		return 1;
 	case ROUTE_ADD:
-		o.kind = OP_ROUTE_DEL;
-		o.peer.ip = s->ip;
-		break;
+		o->kind = OP_ROUTE_DEL;
+		o->peer.ip = s->ip;
+		return 1;
 	case PEER_SET:
 		if (!s->has_old) {
-			o.peer = s->new;
-			o.flags = WGPEER_F_REMOVE_ME;
-			break;
+			o->peer = s->new;
+			o->flags = WGPEER_F_REMOVE_ME;
+			return 1;
 		}
-		o.peer = s->old;
-		o.flags = WGPEER_F_UPDATE_ONLY | WGPEER_F_REPLACE_ALLOWEDIPS;
-		o.endpoint = s->new_endpoint && s->old.endpoint.ss_family;
-		o.ips = true;
-		break;
+		if (s->new_endpoint && !s->old.endpoint.ss_family) {
+			o->peer = s->old;
+			o->flags = WGPEER_F_REMOVE_ME;
+			o++;
+			o->peer = s->old;
+			o->flags = WGPEER_F_REPLACE_ALLOWEDIPS;
+			o->ips = true;
+			return 2;
+		}
+		o->peer = s->old;
+		o->flags = WGPEER_F_UPDATE_ONLY | WGPEER_F_REPLACE_ALLOWEDIPS;
+		o->endpoint = s->new_endpoint;
+		o->ips = true;
+		return 1;
 	default:
-		o.kind = OP_ROUTE_ADD;
-		o.peer.ip = s->ip;
-		break;
+		o->kind = OP_ROUTE_ADD;
+		o->peer.ip = s->ip;
+		return 1;
 	}
-	return o;
 }
 
 static int put_op(struct dpnl *d, const struct op *o, void *buf, size_t cap,
@@ -732,7 +746,7 @@ static int run_batch(struct dataplane *dp, const struct dp_change *c,
 	struct dpnl *d = priv(dp);
 	struct plan p = { 0 };
 	struct op *ops = NULL, *undo = NULL;
-	size_t i, failed, first = 0, n_undo = 0, ufailed;
+	size_t i, failed, first = 0, n_undo = 0, undone = 0, ufailed;
 	int ret;
 
 	d->err[0] = '\0';
@@ -750,7 +764,7 @@ static int run_batch(struct dataplane *dp, const struct dp_change *c,
 	if (ret)
 		goto out;
 	ops = calloc(p.n + 1, sizeof(*ops));
-	undo = calloc(p.n + 1, sizeof(*undo));
+	undo = calloc(2 * p.n + 2, sizeof(*undo));
 	if (!ops || !undo) {
 		ret = -ENOMEM;
 		goto out;
@@ -783,18 +797,19 @@ static int run_batch(struct dataplane *dp, const struct dp_change *c,
 
 		if (ops[i].result && !partial)
 			continue;
-		undo[n_undo++] = undo_op(&p.steps[i]);
+		n_undo += undo_ops(&p.steps[i], &undo[n_undo]);
+		undone++;
 	}
 	ufailed = run_ops(d, undo, n_undo, d->fail_undo ? 0 : n_undo, false,
 			  uwhy, sizeof(uwhy));
 	if (!ufailed) {
 		snprintf(d->err, sizeof(d->err),
 			 "step %zu of %zu, %s, failed: %s; %zu completed steps undone",
-			 first + 1, p.n, what, why, n_undo);
+			 first + 1, p.n, what, why, undone);
 		goto out;
 	}
 	snprintf(d->err, sizeof(d->err),
-		 "step %zu of %zu, %s, failed: %s; undo failed for %zu of %zu steps (%s): the device may differ, reconcile",
+		 "step %zu of %zu, %s, failed: %s; undo failed for %zu of %zu requests (%s): the device may differ, reconcile",
 		 first + 1, p.n, what, why, ufailed, n_undo, uwhy);
 	/* Plan the next batch against what the device now holds. */
 	load_record(d);

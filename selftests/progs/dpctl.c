@@ -8,12 +8,14 @@
  *   dpctl list IFNAME
  *   dpctl down IFNAME
  *   dpctl serve IFNAME
+ *   dpctl spec COUNT FIRST_IP
  *
  * A spec has one change a line: "add KEY IP ENDPOINT|- KEEPALIVE" or
  * "del KEY" (replace takes only adds). apply, replace and list take the
  * device over as it is; serve keeps one backend (and its record) across
  * commands read from stdin: "apply|replace INDEX [FAIL_STEP [undo]]", the
  * spec, then a line "end"; each answered by "ok" or "error: why".
+ * spec prints COUNT adds of random keys at consecutive addresses.
  * Errors go to stderr, and the exit status is 1.
  */
 #include <arpa/inet.h>
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "dp_netlink.h"
 #include "keyfile.h"
@@ -37,7 +40,8 @@ static int usage(void)
 	fprintf(stderr,
 		"Usage: dpctl setup IFNAME KEYFILE PORT ADDR NETWORK/PREFIX [MTU]\n"
 		"       dpctl apply|replace IFNAME INDEX [--fail-step N] [--fail-undo] < spec\n"
-		"       dpctl list|down|serve IFNAME\n");
+		"       dpctl list|down|serve IFNAME\n"
+		"       dpctl spec COUNT FIRST_IP\n");
 	return 1;
 }
 
@@ -283,6 +287,26 @@ static int cmd_serve(struct dataplane *dp, struct spec *s)
 	return 0;
 }
 
+static int cmd_spec(const char *count, const char *first)
+{
+	char key[WG_KEY_B64_LEN + 1], ip[INET_ADDRSTRLEN];
+	unsigned long n = strtoul(count, NULL, 10), i;
+	uint8_t raw[WG_KEY_LEN];
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, first, &a) != 1 || n > SPEC_MAX)
+		return usage();
+	for (i = 0; i < n; i++) {
+		struct in_addr b = { htonl(ntohl(a.s_addr) + (uint32_t)i) };
+
+		randombytes_buf(raw, sizeof(raw));
+		wg_key_to_base64(raw, key);
+		inet_ntop(AF_INET, &b, ip, sizeof(ip));
+		printf("add %s %s - 0\n", key, ip);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct dataplane dp;
@@ -296,6 +320,8 @@ int main(int argc, char **argv)
 	if (argc < 3)
 		return usage();
 	cmd = argv[1];
+	if (!strcmp(cmd, "spec"))
+		return argc == 4 ? cmd_spec(argv[2], argv[3]) : usage();
 	if (dp_netlink_open(&dp)) {
 		fprintf(stderr, "dpctl: out of memory\n");
 		return 1;
