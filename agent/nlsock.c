@@ -129,6 +129,7 @@ int nlsock_talk(struct nlsock *s, struct nlmsghdr *req, mnl_cb_t cb,
 				ret = parse_error(s, nlh);
 				if (!ret && intr)
 					ret = -EINTR;
+				explicit_bzero(buf, (size_t)n);
 				return ret;
 			}
 			if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
@@ -136,6 +137,8 @@ int nlsock_talk(struct nlsock *s, struct nlmsghdr *req, mnl_cb_t cb,
 			if (cb && !ret && cb(nlh, data) < MNL_CB_OK)
 				ret = errno ? -errno : -EINVAL;
 		}
+		/* A device dump holds its private key. */
+		explicit_bzero(buf, (size_t)n);
 	}
 }
 
