@@ -300,7 +300,6 @@ out:
 	return ret;
 }
 
-
 int dp_plan_replace(const struct dp_record *r, const struct dp_peer *peers,
 		    size_t n, struct dp_plan *p, char *err, size_t errlen)
 {

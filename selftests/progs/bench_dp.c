@@ -30,8 +30,6 @@
 #define ONE_RUNS 21
 #define RUNS_MAX 15
 
-extern char **environ;
-
 static struct dp_peer *peers;
 static uint8_t priv_key[DP_KEY_LEN];
 static unsigned int n_peers = 1000, runs = 3, dev_no;
@@ -175,11 +173,19 @@ static double run_floor(void)
 	return t;
 }
 
-static int spawn(char *const argv[])
+/* Run a command line (words split at spaces); 0 if it exited 0. */
+static int spawn(const char *line)
 {
+	char buf[512], *argv[16], *save = NULL;
+	size_t n = 0;
 	pid_t pid;
 	int st;
 
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (argv[n] = strtok_r(buf, " ", &save); argv[n] && n < 15;
+	     argv[++n] = strtok_r(NULL, " ", &save))
+		;
+	argv[n] = NULL;
 	if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ))
 		return -errno;
 	if (waitpid(pid, &st, 0) < 0)
@@ -191,21 +197,18 @@ static double run_wg_ip(void)
 {
 	char key[WG_KEY_B64_LEN + 1], ip[INET_ADDRSTRLEN], ep[INET_ADDRSTRLEN];
 	char conf[] = "/tmp/bench_dp_conf", batch[] = "/tmp/bench_dp_batch";
-	char name[16], cmd[64];
+	char name[16], cmd[128], line[128];
 	FILE *fc, *fb;
 	unsigned int i;
 	double t;
 
 	snprintf(name, sizeof(name), "wgb%u", dev_no++);
 	snprintf(cmd, sizeof(cmd), "ip link add %s type wireguard", name);
-	{
-		char *argv[] = { "ip", "link", "add", name, "type", "wireguard",
-				 NULL };
-		char *up[] = { "ip", "link", "set", name, "up", NULL };
-
-		if (spawn(argv) || spawn(up))
-			die(cmd, -EIO, NULL);
-	}
+	if (spawn(cmd))
+		die(cmd, -EIO, NULL);
+	snprintf(cmd, sizeof(cmd), "ip link set %s up", name);
+	if (spawn(cmd))
+		die(cmd, -EIO, NULL);
 	fc = fopen(conf, "w");
 	fb = fopen(batch, "w");
 	if (!fc || !fb)
@@ -225,17 +228,14 @@ static double run_wg_ip(void)
 	}
 	fclose(fc);
 	fclose(fb);
-	{
-		char *wg[] = { "wg", "syncconf", name, conf, NULL };
-		char *ipb[] = { "ip", "-batch", batch, NULL };
-		char *del[] = { "ip", "link", "del", name, NULL };
-
-		t = now_ms();
-		if (spawn(wg) || spawn(ipb))
-			die("wg syncconf / ip -batch", -EIO, NULL);
-		t = now_ms() - t;
-		spawn(del);
-	}
+	snprintf(cmd, sizeof(cmd), "wg syncconf %s %s", name, conf);
+	snprintf(line, sizeof(line), "ip -batch %s", batch);
+	t = now_ms();
+	if (spawn(cmd) || spawn(line))
+		die("wg syncconf / ip -batch", -EIO, NULL);
+	t = now_ms() - t;
+	snprintf(cmd, sizeof(cmd), "ip link del %s", name);
+	spawn(cmd);
 	unlink(conf);
 	unlink(batch);
 	return t;
