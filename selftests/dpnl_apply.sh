@@ -8,7 +8,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dpnl_lib.sh"
 
-ktap_plan 12
+ktap_plan 15
 
 netns_new 1
 step "dpctl creates wg0 with key, port, address, MTU, up" dp_setup 1 self 10.99.0.1
@@ -121,5 +121,25 @@ listed() {
 	[ "$(echo "$out" | wc -l)" = 2 ]
 }
 step "dpctl list shows the device's peers" listed
+
+adopted() {
+	local before_peers
+	before_peers=$(ip netns exec "$(netns_name 1)" wg show wg0 dump | tail -n +2)
+	dp_setup 1 self 10.99.0.1 &&
+	[ "$(ip netns exec "$(netns_name 1)" wg show wg0 dump | tail -n +2)" = "$before_peers" ]
+}
+step "setup again adopts the device and keeps its peers" adopted
+
+not_wireguard() {
+	nsx 1 ip link add dummy0 type veth peer name dummy1 &&
+	fails_with 1 "dummy0 exists and is not a WireGuard device" \
+		setup dummy0 "$(keyfile self)" 51820 10.99.0.1 10.99.0.0/16
+}
+step "setup refuses a link of that name that is not WireGuard" not_wireguard
+
+down() {
+	dp 1 down wg0 && ! ip -n "$(netns_name 1)" link show wg0 2>/dev/null
+}
+step "dpctl down removes the device" down
 
 ktap_finish
