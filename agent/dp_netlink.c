@@ -54,6 +54,8 @@ struct dpnl {
 	unsigned int fail_step;		/* tests only */
 	bool fail_undo;
 	char err[ERR_LEN];
+	bool failed, undo_failed;	/* the last batch, and where */
+	uint8_t failed_key[DP_KEY_LEN];
 	char *buf;			/* one batch of requests */
 	int *res;
 };
@@ -412,6 +414,8 @@ static int run_plan(struct dataplane *dp, struct dp_plan *p, uint64_t index)
 	size_t i, failed, first = 0, n_undo = 0, undone = 0, ufailed;
 	int ret;
 
+	d->failed = false;
+	d->undo_failed = false;
 	ops = calloc(p->n + 1, sizeof(*ops));
 	undo = calloc(2 * p->n + 2, sizeof(*undo));
 	ret = dp_record_reserve(&d->rec, p);
@@ -434,6 +438,8 @@ static int run_plan(struct dataplane *dp, struct dp_plan *p, uint64_t index)
 		first++;
 	ret = ops[first].result;
 	dp_step_describe(&p->steps[first], what, sizeof(what));
+	d->failed = true;
+	memcpy(d->failed_key, dp_step_key(&p->steps[first]), DP_KEY_LEN);
 
 	/*
 	 * Undo, last first, every step done, and a peer set that failed
@@ -457,6 +463,7 @@ static int run_plan(struct dataplane *dp, struct dp_plan *p, uint64_t index)
 			 first + 1, p->n, what, why, undone);
 		goto out;
 	}
+	d->undo_failed = true;
 	snprintf(d->err, sizeof(d->err),
 		 "step %zu of %zu, %s, failed: %s; undo failed for %zu of %zu requests (%s): the device may differ, reconcile",
 		 first + 1, p->n, what, why, ufailed, n_undo, uwhy);
@@ -612,6 +619,18 @@ int dp_netlink_open(struct dataplane *dp)
 const char *dp_netlink_error(const struct dataplane *dp)
 {
 	return priv(dp) ? priv(dp)->err : "";
+}
+
+int dp_netlink_failure(const struct dataplane *dp, uint8_t key[DP_KEY_LEN],
+		       bool *undo_failed)
+{
+	const struct dpnl *d = priv(dp);
+
+	if (!d || !d->failed)
+		return -ENOENT;
+	memcpy(key, d->failed_key, DP_KEY_LEN);
+	*undo_failed = d->undo_failed;
+	return 0;
 }
 
 void dp_netlink_fail_step(struct dataplane *dp, unsigned int step, bool undo)

@@ -25,6 +25,14 @@ int dp_netlink_adopt(struct dataplane *dp, const char *ifname);
 const char *dp_netlink_error(const struct dataplane *dp);
 
 /*
+ * The peer whose step failed the last apply or replace (a refusal has
+ * none: -ENOENT), and whether undoing the rest failed too. For the agent:
+ * it may retry without that peer and report it as drift.
+ */
+int dp_netlink_failure(const struct dataplane *dp, uint8_t key[DP_KEY_LEN],
+		       bool *undo_failed);
+
+/*
  * Tests only: make step (1-based, in execution order; 0: never) of the
  * next applies fail as if the kernel had refused it, and with undo, make
  * the first step of the undo fail too. Nothing else sets these.

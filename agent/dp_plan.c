@@ -89,6 +89,12 @@ static bool same_endpoint(const struct sockaddr_storage *a,
 	return true;
 }
 
+const uint8_t *dp_step_key(const struct dp_step *s)
+{
+	return s->phase == DP_PEER_REMOVE || s->phase == DP_ROUTE_DEL ?
+	       s->old.key : s->new.key;
+}
+
 void dp_step_describe(const struct dp_step *s, char *out, size_t len)
 {
 	char key[WG_KEY_B64_LEN + 1], ip[INET_ADDRSTRLEN];
@@ -96,7 +102,9 @@ void dp_step_describe(const struct dp_step *s, char *out, size_t len)
 
 	if (s->phase == DP_ROUTE_ADD || s->phase == DP_ROUTE_DEL) {
 		inet_ntop(AF_INET, &s->ip, ip, sizeof(ip));
-		snprintf(out, len, "%s of %s/32", phase_name[s->phase], ip);
+		snprintf(out, len, "%s of %s/32 (peer %s)",
+			 phase_name[s->phase], ip,
+			 key_str(dp_step_key(s), key));
 		return;
 	}
 	inet_ntop(AF_INET, &p->ip, ip, sizeof(ip));
@@ -121,6 +129,12 @@ void dp_plan_free(struct dp_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* An address and the peer it belongs to, sorted by address. */
+struct ipkey {
+	struct in_addr ip;	/* first: cmp_ip compares in_addrs */
+	uint8_t key[DP_KEY_LEN];
+};
+
 static int cmp_ip(const void *a, const void *b)
 {
 	uint32_t x = ntohl(((const struct in_addr *)a)->s_addr);
@@ -137,7 +151,7 @@ int dp_plan_batch(const struct dp_record *r, const struct dp_change *c,
 		  size_t n, struct dp_plan *p, char *err, size_t errlen)
 {
 	char key[WG_KEY_B64_LEN + 1], ip[INET_ADDRSTRLEN];
-	struct in_addr *touched = NULL, *want = NULL;
+	struct ipkey *touched = NULL, *want = NULL;
 	size_t i, j, n_touched = 0, n_want = 0;
 	ssize_t *idx = NULL;
 	uint8_t *gone = NULL;	/* record peers removed or updated */
@@ -193,15 +207,16 @@ int dp_plan_batch(const struct dp_record *r, const struct dp_change *c,
 		}
 		if (idx[i] >= 0)
 			gone[idx[i]] = 1;
-		want[n_want++] = q->ip;
+		want[n_want].ip = q->ip;
+		memcpy(want[n_want++].key, q->key, DP_KEY_LEN);
 	}
 	/* An address belongs to one peer after the batch. */
 	qsort(want, n_want, sizeof(*want), cmp_ip);
 	for (i = 1; i < n_want; i++)
-		if (want[i].s_addr == want[i - 1].s_addr)
+		if (want[i].ip.s_addr == want[i - 1].ip.s_addr)
 			break;
 	if (n_want && i < n_want) {
-		inet_ntop(AF_INET, &want[i], ip, sizeof(ip));
+		inet_ntop(AF_INET, &want[i].ip, ip, sizeof(ip));
 		snprintf(err, errlen,
 			 "refused: %s is given to two peers", ip);
 		ret = -EEXIST;
@@ -230,7 +245,8 @@ int dp_plan_batch(const struct dp_record *r, const struct dp_change *c,
 			if (c[j].op == DP_UPSERT &&
 			    !memcmp(c[j].peer.key, c[i].peer.key, DP_KEY_LEN))
 				break;
-		touched[n_touched++] = r->peers[idx[i]].ip;
+		touched[n_touched].ip = r->peers[idx[i]].ip;
+		memcpy(touched[n_touched++].key, c[i].peer.key, DP_KEY_LEN);
 		if (j < n)
 			continue;
 		s.old = r->peers[idx[i]];
@@ -241,10 +257,11 @@ int dp_plan_batch(const struct dp_record *r, const struct dp_change *c,
 	}
 	/* Routes first: every address wanted and not routed yet. */
 	for (i = 0; i < n_want; i++) {
-		struct dp_step s = { .phase = DP_ROUTE_ADD, .ip = want[i] };
+		struct dp_step s = { .phase = DP_ROUTE_ADD, .ip = want[i].ip };
 
+		memcpy(s.new.key, want[i].key, DP_KEY_LEN);
 		touched[n_touched++] = want[i];
-		if (find_route(r, want[i]) >= 0)
+		if (find_route(r, want[i].ip) >= 0)
 			continue;
 		ret = add_step(p, &s);
 		if (ret)
@@ -260,7 +277,8 @@ int dp_plan_batch(const struct dp_record *r, const struct dp_change *c,
 		if (idx[i] >= 0) {
 			s.has_old = true;
 			s.old = r->peers[idx[i]];
-			touched[n_touched++] = s.old.ip;
+			touched[n_touched].ip = s.old.ip;
+			memcpy(touched[n_touched++].key, q->key, DP_KEY_LEN);
 			/* An unchanged endpoint keeps what roaming learned. */
 			if (!q->endpoint.ss_family ||
 			    same_endpoint(&q->endpoint, &s.old.endpoint)) {
@@ -278,13 +296,15 @@ int dp_plan_batch(const struct dp_record *r, const struct dp_change *c,
 	/* Routes last: every address touched that nobody wants any more. */
 	qsort(touched, n_touched, sizeof(*touched), cmp_ip);
 	for (i = 0; i < n_touched; i++) {
-		struct dp_step s = { .phase = DP_ROUTE_DEL, .ip = touched[i] };
+		struct dp_step s = { .phase = DP_ROUTE_DEL,
+				     .ip = touched[i].ip };
 
-		if ((i && touched[i].s_addr == touched[i - 1].s_addr) ||
-		    !touched[i].s_addr ||
+		if ((i && touched[i].ip.s_addr == touched[i - 1].ip.s_addr) ||
+		    !touched[i].ip.s_addr ||
 		    bsearch(&touched[i], want, n_want, sizeof(*want), cmp_ip) ||
-		    find_route(r, touched[i]) < 0)
+		    find_route(r, touched[i].ip) < 0)
 			continue;
+		memcpy(s.old.key, touched[i].key, DP_KEY_LEN);
 		ret = add_step(p, &s);
 		if (ret)
 			goto out;

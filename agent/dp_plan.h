@@ -37,6 +37,7 @@ struct dp_step {
 	bool new_endpoint;		/* PEER_SET: send the endpoint */
 	struct dp_peer old, new;	/* the peer before and after */
 	struct in_addr ip;		/* ROUTE_*: the /32 */
+	/* ROUTE_ADD: new.key, ROUTE_DEL: old.key is the peer's whose it is. */
 };
 
 struct dp_plan {
@@ -67,7 +68,9 @@ int dp_record_reserve(struct dp_record *r, const struct dp_plan *p);
 /* The record after every step of p ran (after dp_record_reserve). */
 void dp_record_commit(struct dp_record *r, const struct dp_plan *p);
 
-/* "route addition of 10.0.0.2/32", "peer set of peer KEY (10.0.0.2)". */
+/* The key of the peer a step is about. */
+const uint8_t *dp_step_key(const struct dp_step *s);
+/* "route addition of 10.0.0.2/32 (peer KEY)", "peer set of peer KEY (10.0.0.2)". */
 void dp_step_describe(const struct dp_step *s, char *out, size_t len);
 
 #endif /* ATOM_DP_PLAN_H */

@@ -91,7 +91,7 @@ snapshot 1 >"$before"
 
 taken_route() {
 	ip -n "$(netns_name 1)" route add 10.99.0.9/32 dev lo &&
-	fails_with 1 "route addition of 10.99.0.9/32" apply wg0 6 <<-SPEC &&
+	fails_with 1 "route addition of 10.99.0.9/32 (peer $(key h))" apply wg0 6 <<-SPEC &&
 	del $(key c)
 	add $(key g) 10.99.0.8 - 0
 	add $(key h) 10.99.0.9 - 0
