@@ -8,7 +8,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dpnl_lib.sh"
 
-ktap_plan 15
+ktap_plan 16
 
 netns_new 1
 step "dpctl creates wg0 with key, port, address, MTU, up" dp_setup 1 self 10.99.0.1
@@ -121,6 +121,20 @@ listed() {
 	[ "$(echo "$out" | wc -l)" = 2 ]
 }
 step "dpctl list shows the device's peers" listed
+
+# 2000 allowed IPs (56 KiB) do not fit one dump message (32 KiB at most):
+# the peer continues in the next one, and must come back as one peer.
+split_peer() {
+	local i ips=
+	for i in $(seq 0 1999); do
+		ips=$ips${ips:+,}10.98.$((i / 250)).$((i % 250))/32
+	done
+	nsx 1 wg set wg0 peer "$(key big)" allowed-ips "$ips" &&
+	[ "$(ip netns exec "$(netns_name 1)" dpctl list wg0 | grep -c "$(key big)")" = 1 ] &&
+	[ "$(ip netns exec "$(netns_name 1)" dpctl list wg0 | wc -l)" = 3 ] &&
+	nsx 1 wg set wg0 peer "$(key big)" remove
+}
+step "a peer split across dump messages is listed once" split_peer
 
 adopted() {
 	local before_peers

@@ -8,5 +8,5 @@ set -u
 
 ktap_plan 1
 netns_new 1
-step "bench_dp ran" nsx 1 bench_dp "${ATOM_BENCH_PEERS:-1000}" 3
+step "bench_dp ran" nsx 1 bench_dp 1000 5
 ktap_finish
