@@ -158,6 +158,7 @@ static int parse_peer(const struct nlattr *nest, struct get_ctx *c)
 	}
 	mnl_attr_for_each_nested(a, nest) {
 		size_t len = mnl_attr_get_payload_len(a);
+		struct __kernel_timespec ts;
 		const struct nlattr *ipn;
 
 		switch (mnl_attr_get_type(a)) {
@@ -174,9 +175,11 @@ static int parse_peer(const struct nlattr *nest, struct get_ctx *c)
 			}
 			break;
 		case WGPEER_A_LAST_HANDSHAKE_TIME:
-			if (len == sizeof(struct __kernel_timespec))
-				p->last_handshake_s = ((const struct __kernel_timespec *)
-						       mnl_attr_get_payload(a))->tv_sec;
+			/* Attributes are only 4-byte aligned. */
+			if (len == sizeof(ts)) {
+				memcpy(&ts, mnl_attr_get_payload(a), sizeof(ts));
+				p->last_handshake_s = ts.tv_sec;
+			}
 			break;
 		case WGPEER_A_RX_BYTES:
 			if (!mnl_attr_validate(a, MNL_TYPE_U64))
