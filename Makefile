@@ -60,8 +60,8 @@ FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -g -O1
 FUZZ_S ?= 60
 
-.PHONY: all help deps atom kmod progs fuzzers fuzz hosttest unit-build check check-long unit selftest bench-kmod \
-	selftest-warn-probe style clean
+.PHONY: all help deps atom kmod progs fuzzers fuzz hosttest unit-build check check-long unit selftest \
+	selftest-warn-probe style clean sim sim-mutants soak sim-build print-mutants bench-kmod
 
 all: atom kmod ## build the atom binary and kmod/atom.ko
 
@@ -126,6 +126,42 @@ $(B)/fuzz/libatom.a: $(LIB_OBJS_FUZZ)
 $(B)/fuzz/%: $(B)/fuzz/obj/agent/fuzz/%.o $(B)/fuzz/libatom.a
 	@echo "  LD-FUZZ $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+# The Raft simulator, and its builds with known bugs switched on.
+RAFT_SRCS := $(sort $(wildcard agent/raft/*.c))
+MUTANTS := COMMIT_OLD_TERM VOTE_NOT_PERSISTED VOTE_IN_LEASE DOUBLE_CONF \
+	CONF_BEFORE_TERM_COMMIT FOLLOWER_COMMIT SNAPSHOT_TERM ACK_BEFORE_PERSIST \
+	VOTE_ANY_LOG SKIP_FSYNC
+SIM_SEEDS ?= 2000
+SECONDS ?= 60
+
+$(B)/plain/raftsim: $(B)/plain/obj/agent/tests/raftsim.o $(SUPPORT_OBJS) $(B)/plain/libatom.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(TEST_LDLIBS)
+
+$(B)/san/raftsim: $(B)/san/obj/agent/tests/raftsim.o $(SUPPORT_OBJS_SAN) $(B)/san/libatom.a
+	@echo "  LD-SAN  $@"
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(TEST_LDLIBS)
+
+$(B)/mutant/%/raftsim: agent/tests/raftsim.c $(RAFT_SRCS) $(TEST_SUPPORT) $(B)/plain/libatom.a
+	@mkdir -p $(@D)
+	@echo "  LD-MUT  $@"
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DMUTANT_$* -o $@ agent/tests/raftsim.c \
+		$(RAFT_SRCS) $(TEST_SUPPORT) $(B)/plain/libatom.a $(TEST_LDLIBS)
+
+sim: $(B)/plain/raftsim ## replay one simulator seed with its trace (SEED=n), or SIM_SEEDS seeds
+	$(Q)$(if $(SEED),$(B)/plain/raftsim $(SEED),$(B)/plain/raftsim --seeds $(SIM_SEEDS))
+
+sim-mutants: $(patsubst %,$(B)/mutant/%/raftsim,$(MUTANTS)) ## prove the simulator catches each known Raft bug
+	$(Q)scripts/sim-mutants.sh $(B) $(MUTANTS)
+
+sim-build: $(B)/plain/raftsim $(B)/san/raftsim $(patsubst %,$(B)/mutant/%/raftsim,$(MUTANTS))
+
+print-mutants:
+	@echo $(MUTANTS)
+
+soak: $(B)/plain/raftsim ## run simulator seeds for SECONDS (default 60)
+	$(Q)$(B)/plain/raftsim --seconds $(SECONDS) --from $$(date +%s)
 
 fuzzers: $(FUZZERS)
 

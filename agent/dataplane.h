@@ -78,5 +78,7 @@ struct dataplane {
 
 /* The none backend: keeps the peer set in memory, touches nothing. */
 int dp_none_open(struct dataplane *dp);
+/* The kernel backend: atom.ko's family (needs the module and the device). */
+int dp_kernel_open(struct dataplane *dp);
 
 #endif /* ATOM_DATAPLANE_H */

@@ -2,7 +2,8 @@
 /*
  * rtnetlink for the WireGuard device: create or adopt the link, its
  * address, MTU and state, the /32 routes of mesh peers and the unreachable
- * route of the whole mesh, all tagged with atom's own rtm_protocol.
+ * route of the whole mesh, all tagged with atom's own rtm_protocol
+ * (RTPROT_ATOM, from uapi/linux/atom.h).
  */
 #ifndef ATOM_RTNL_H
 #define ATOM_RTNL_H
@@ -14,14 +15,6 @@
 #include <stdint.h>
 
 #include "nlsock.h"
-
-/*
- * atom's route protocol (ip route show proto 97). uapi/linux/atom.h owns
- * the number; this stands in until it does.
- */
-#ifndef RTPROT_ATOM
-#define RTPROT_ATOM 97
-#endif
 
 /* Routes of atom's protocol a listing may return. */
 #define RTNL_ROUTES_MAX 65536

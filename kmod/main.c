@@ -9,22 +9,35 @@
 #include <linux/atom.h>
 
 #include "netlink.h"
+#include "work.h"
 
 static int __init atom_mod_init(void)
 {
 	int ret;
 
-	ret = atom_genl_init();
+	ret = atom_work_init();
 	if (ret < 0)
 		return ret;
-
+	ret = atom_genl_init();
+	if (ret < 0)
+		goto err_work;
 	pr_info("atom " ATOM_MOD_VERSION " loaded\n");
 	return 0;
+
+err_work:
+	atom_work_uninit();
+	return ret;
 }
 
+/*
+ * Queued jobs run to the end first, while the family can still announce
+ * their results; then nothing is left to reach the family or the queue.
+ */
 static void __exit atom_mod_exit(void)
 {
+	atom_work_stop();
 	atom_genl_uninit();
+	atom_work_uninit();
 	pr_info("atom unloaded\n");
 }
 

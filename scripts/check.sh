@@ -1,6 +1,6 @@
 #!/bin/bash
-# make check: build, unit tests (plain and ASan+UBSan), a short fuzzing
-# pass, host integration tests, VM selftests, the VM harness's own WARN
+# make check: build, unit tests (plain and ASan+UBSan), the Raft
+# simulator (seeds, sanitizers, mutants), a short fuzzing pass, host integration tests, VM selftests, the VM harness's own WARN
 # probe and style; then one summary line. Every phase runs even when an
 # earlier one failed, so one run shows everything.
 set -u
@@ -31,8 +31,9 @@ style_tap() {
 
 cd "$top" || exit 1
 start=$(date +%s)
-if phase build $make all unit-build progs fuzzers; then
+if phase build $make all unit-build progs fuzzers sim-build; then
 	phase unit $make unit
+	phase sim scripts/run-sim.sh "$results" build
 	phase fuzz scripts/run-fuzz.sh "$results" "${ATOM_CHECK_FUZZ_S:-15}" \
 		build/fuzz/fuzz_*
 	phase host scripts/run-host.sh "$results"

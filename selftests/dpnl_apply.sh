@@ -6,7 +6,7 @@
 # taken by another peer, the removal of an unknown key.
 set -u
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/dpnl_lib.sh"
+. "$(dirname "$0")/lib_dpnl.sh"
 
 ktap_plan 16
 

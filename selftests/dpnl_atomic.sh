@@ -7,7 +7,7 @@
 # routes as they were, and the error names the failing step.
 set -u
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/dpnl_lib.sh"
+. "$(dirname "$0")/lib_dpnl.sh"
 
 ktap_plan 23
 

@@ -9,7 +9,7 @@
 #        wg0   10.99.0.1                      wg0   10.99.0.2
 set -u
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/dpnl_lib.sh"
+. "$(dirname "$0")/lib_dpnl.sh"
 
 ktap_plan 8
 

@@ -7,7 +7,7 @@
 # last apply set.
 set -u
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/dpnl_lib.sh"
+. "$(dirname "$0")/lib_dpnl.sh"
 
 ktap_plan 6
 

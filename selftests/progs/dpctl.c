@@ -16,7 +16,7 @@
  * commands read from stdin: "apply|replace INDEX [FAIL_STEP [undo]]", the
  * spec, then a line "end"; each answered by "ok" or "error: why".
  * spec prints COUNT adds of random keys at consecutive addresses.
- * Errors go to stderr, and the exit status is 1.
+ * Errors go to stderr, and the exit status is 1 (2 for a usage error).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,7 +42,7 @@ static int usage(void)
 		"       dpctl apply|replace IFNAME INDEX [--fail-step N] [--fail-undo] < spec\n"
 		"       dpctl list|down|serve IFNAME\n"
 		"       dpctl spec COUNT FIRST_IP\n");
-	return 1;
+	return 2;
 }
 
 static int parse_endpoint(const char *s, struct sockaddr_storage *ss)

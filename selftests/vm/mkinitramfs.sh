@@ -63,7 +63,10 @@ done | sort -u | while read -r ko; do
 	mkdir -p "$root$moddir/$(dirname "$rel")"
 	cp "$ko" "$root$moddir/$rel"
 done
-cp "$top/kmod/atom.ko" "$root$moddir/extra/"
+# The test build of atom.ko when run.sh made one, else the production one.
+atomko=$build/vm/kmod-test/kmod/atom.ko
+[ -f "$atomko" ] || atomko=$top/kmod/atom.ko
+cp "$atomko" "$root$moddir/extra/"
 for ko in "$build"/vm/modules/*.ko; do
 	[ -e "$ko" ] && cp "$ko" "$root$moddir/extra/"
 done

@@ -54,10 +54,23 @@ make -s -C "$kdir" M="$top/selftests/vm/modules" modules >/dev/null ||
 	die "cannot build the test modules"
 cp "$top"/selftests/vm/modules/*.ko "$vm/modules/"
 
+# The VM runs the test build of atom.ko (ATOM_TEST=y: fault injection and
+# a worker delay), built from a copy so that kmod/atom.ko stays the
+# production module.
+ktest=$vm/kmod-test
+rm -rf "$ktest" && mkdir -p "$ktest/kmod" "$ktest/uapi/linux"
+cp "$top"/kmod/Kbuild "$top"/kmod/*.[ch] "$ktest/kmod/"
+cp "$top"/uapi/linux/*.h "$ktest/uapi/linux/"
+make -s -C "$kdir" M="$ktest/kmod" ATOM_TEST=y modules >/dev/null ||
+	die "cannot build the test build of atom.ko"
+
 if [ ${#tests[@]} -eq 0 ]; then
 	for t in "$top"/selftests/*.sh; do
 		b=$(basename "$t")
-		case $b in lib.sh | *_lib.sh) ;; *) tests+=("$b") ;; esac
+		case $b in
+		lib.sh | lib_*.sh) ;;	# sourced helpers, not tests
+		*) tests+=("$b") ;;
+		esac
 	done
 else
 	for i in "${!tests[@]}"; do

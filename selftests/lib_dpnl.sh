@@ -4,7 +4,7 @@
 # never run): keys, a device set up by dpctl, and a snapshot of what the
 # dataplane controls, to compare before and after a batch.
 
-RTPROT_ATOM=97
+RTPROT_ATOM=247		# uapi/linux/atom.h
 DPNL_KEYS=$(mktemp -d)
 on_exit rm -rf "$DPNL_KEYS"
 
