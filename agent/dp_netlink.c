@@ -53,6 +53,8 @@ struct dpnl {
 	uint8_t prefix;
 	unsigned int fail_step;		/* tests only */
 	bool fail_undo;
+	bool strict;			/* tests only: one attempt */
+	uint64_t drift;			/* changes left out so far */
 	char err[ERR_LEN];
 	bool failed, undo_failed;	/* the last batch, and where */
 	uint8_t failed_key[DP_KEY_LEN];
@@ -414,8 +416,6 @@ static int run_plan(struct dataplane *dp, struct dp_plan *p, uint64_t index)
 	size_t i, failed, first = 0, n_undo = 0, undone = 0, ufailed;
 	int ret;
 
-	d->failed = false;
-	d->undo_failed = false;
 	ops = calloc(p->n + 1, sizeof(*ops));
 	undo = calloc(2 * p->n + 2, sizeof(*undo));
 	ret = dp_record_reserve(&d->rec, p);
@@ -491,20 +491,98 @@ static int check_batch(struct dpnl *d, size_t n)
 	return 0;
 }
 
+/* One all or nothing attempt; *bad: the change that failed it, or n. */
+static int attempt(struct dataplane *dp, const struct dp_change *c, size_t n,
+		   uint64_t index, size_t *bad)
+{
+	struct dpnl *d = priv(dp);
+	struct dp_plan p = { 0 };
+	size_t i;
+	int ret;
+
+	d->failed = false;
+	d->undo_failed = false;
+	ret = dp_plan_batch(&d->rec, c, n, &p, d->err, sizeof(d->err), bad);
+	if (!ret) {
+		ret = run_plan(dp, &p, index);
+		*bad = n;
+		for (i = 0; ret && d->failed && i < n; i++)
+			if (!memcmp(c[i].peer.key, d->failed_key, DP_KEY_LEN)) {
+				*bad = i;
+				break;
+			}
+	} else if (*bad < n) {
+		d->failed = true;
+		memcpy(d->failed_key, c[*bad].peer.key, DP_KEY_LEN);
+	}
+	dp_plan_free(&p);
+	return ret;
+}
+
+/*
+ * The dataplane contract: an item that cannot be installed never wedges
+ * the node. Each attempt is all or nothing; when one fails on a named
+ * change, that change is left out (drift) and the rest tried again, and
+ * the index advances. Returns 0, or the first failure when something was
+ * left out. Strict (tests): one attempt, nothing left out.
+ */
+static int apply_changes(struct dataplane *dp, struct dp_change *c, size_t n,
+			 uint64_t index)
+{
+	char first_err[ERR_LEN];
+	uint8_t first_key[DP_KEY_LEN];
+	struct dpnl *d = priv(dp);
+	unsigned int fail_step = d->fail_step;
+	size_t bad, left = 0;
+	int ret, first = 0;
+
+	for (;;) {
+		ret = attempt(dp, c, n, index, &bad);
+		d->fail_step = 0;	/* an injected failure fails one attempt */
+		if (!ret)
+			break;
+		if (d->strict || bad >= n || d->undo_failed ||
+		    ret == -ENOMEM || ret == -ENODEV)
+			goto out;
+		if (!first) {
+			first = ret;
+			memcpy(first_err, d->err, sizeof(first_err));
+			memcpy(first_key, d->failed_key, DP_KEY_LEN);
+		}
+		left++;
+		c[bad] = c[--n];
+	}
+	dp->applied_index = index;
+	d->drift += left;
+	if (first) {
+		snprintf(d->err, sizeof(d->err),
+			 "%zu change(s) left out as drift, the rest applied; first: %.900s",
+			 left, first_err);
+		d->failed = true;
+		memcpy(d->failed_key, first_key, DP_KEY_LEN);
+	}
+	ret = first;
+out:
+	d->fail_step = fail_step;
+	return ret;
+}
+
 static int nl_apply(struct dataplane *dp, const struct dp_change *changes,
 		    size_t n, uint64_t index)
 {
 	struct dpnl *d = priv(dp);
-	struct dp_plan p = { 0 };
+	struct dp_change *c;
 	int ret;
 
 	ret = check_batch(d, n);
-	if (!ret)
-		ret = dp_plan_batch(&d->rec, changes, n, &p, d->err,
-				    sizeof(d->err));
-	if (!ret)
-		ret = run_plan(dp, &p, index);
-	dp_plan_free(&p);
+	if (ret)
+		return ret;
+	c = malloc((n + 1) * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	memcpy(c, changes, n * sizeof(*c));
+	ret = apply_changes(dp, c, n, index);
+	free(c);
 	return ret;
 }
 
@@ -512,16 +590,20 @@ static int nl_replace(struct dataplane *dp, const struct dp_peer *peers,
 		      size_t n, uint64_t index)
 {
 	struct dpnl *d = priv(dp);
-	struct dp_plan p = { 0 };
+	struct dp_change *c;
+	size_t k;
 	int ret;
 
 	ret = check_batch(d, n);
-	if (!ret)
-		ret = dp_plan_replace(&d->rec, peers, n, &p, d->err,
-				      sizeof(d->err));
-	if (!ret)
-		ret = run_plan(dp, &p, index);
-	dp_plan_free(&p);
+	if (ret)
+		return ret;
+	ret = dp_replace_changes(&d->rec, peers, n, &c, &k);
+	if (ret) {
+		snprintf(d->err, sizeof(d->err), "out of memory");
+		return ret;
+	}
+	ret = apply_changes(dp, c, k, index);
+	free(c);
 	return ret;
 }
 
@@ -631,6 +713,16 @@ int dp_netlink_failure(const struct dataplane *dp, uint8_t key[DP_KEY_LEN],
 	memcpy(key, d->failed_key, DP_KEY_LEN);
 	*undo_failed = d->undo_failed;
 	return 0;
+}
+
+void dp_netlink_strict(struct dataplane *dp, bool strict)
+{
+	priv(dp)->strict = strict;
+}
+
+uint64_t dp_netlink_drift(const struct dataplane *dp)
+{
+	return priv(dp) ? priv(dp)->drift : 0;
 }
 
 void dp_netlink_fail_step(struct dataplane *dp, unsigned int step, bool undo)

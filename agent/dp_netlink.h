@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The netlink dataplane (design §6): WireGuard's family and rtnetlink
- * from userspace, with the semantics of atom.ko's apply and replace.
+ * from userspace, with the semantics of atom.ko's apply and replace: each
+ * attempt all or nothing (compensated). As the kernel backend does, a
+ * change that fails by itself is left out as drift and the rest applied
+ * again, so the index advances (dataplane.h).
  */
 #ifndef ATOM_DP_NETLINK_H
 #define ATOM_DP_NETLINK_H
@@ -25,12 +28,21 @@ int dp_netlink_adopt(struct dataplane *dp, const char *ifname);
 const char *dp_netlink_error(const struct dataplane *dp);
 
 /*
- * The peer whose step failed the last apply or replace (a refusal has
- * none: -ENOENT), and whether undoing the rest failed too. For the agent:
- * it may retry without that peer and report it as drift.
+ * The peer whose change failed (or was left out of) the last apply or
+ * replace, -ENOENT when none or not one peer's; and whether undoing a
+ * failed attempt failed too (then nothing more was tried).
  */
 int dp_netlink_failure(const struct dataplane *dp, uint8_t key[DP_KEY_LEN],
 		       bool *undo_failed);
+
+/* Changes left out as drift since open. */
+uint64_t dp_netlink_drift(const struct dataplane *dp);
+
+/*
+ * Tests only: one all or nothing attempt per apply or replace, a failure
+ * returned as such, nothing left out, the index unchanged.
+ */
+void dp_netlink_strict(struct dataplane *dp, bool strict);
 
 /*
  * Tests only: make step (1-based, in execution order; 0: never) of the

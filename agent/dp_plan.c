@@ -133,6 +133,7 @@ void dp_plan_free(struct dp_plan *p)
 struct ipkey {
 	struct in_addr ip;	/* first: cmp_ip compares in_addrs */
 	uint8_t key[DP_KEY_LEN];
+	size_t item;		/* want: the change that wants it */
 };
 
 static int cmp_ip(const void *a, const void *b)
@@ -148,8 +149,10 @@ static int cmp_ip(const void *a, const void *b)
  * Nothing is touched; a refusal says why in err.
  */
 int dp_plan_batch(const struct dp_record *r, const struct dp_change *c,
-		  size_t n, struct dp_plan *p, char *err, size_t errlen)
+		  size_t n, struct dp_plan *p, char *err, size_t errlen,
+		  size_t *bad)
 {
+	const struct ipkey *owner;
 	char key[WG_KEY_B64_LEN + 1], ip[INET_ADDRSTRLEN];
 	struct ipkey *touched = NULL, *want = NULL;
 	size_t i, j, n_touched = 0, n_want = 0;
@@ -161,11 +164,14 @@ int dp_plan_batch(const struct dp_record *r, const struct dp_change *c,
 	gone = calloc(r->n + 1, 1);
 	touched = calloc(2 * n + 1, sizeof(*touched));
 	want = calloc(n + 1, sizeof(*want));
+	*bad = n;
 	if (!idx || !gone || !touched || !want)
 		goto out;
 	ret = -EINVAL;
 	for (i = 0; i < n; i++) {
 		const struct dp_peer *q = &c[i].peer;
+
+		*bad = i;
 
 		if (c[i].op != DP_UPSERT && c[i].op != DP_REMOVE) {
 			snprintf(err, errlen,
@@ -208,14 +214,18 @@ int dp_plan_batch(const struct dp_record *r, const struct dp_change *c,
 		if (idx[i] >= 0)
 			gone[idx[i]] = 1;
 		want[n_want].ip = q->ip;
+		want[n_want].item = i;
 		memcpy(want[n_want++].key, q->key, DP_KEY_LEN);
 	}
+	*bad = n;
 	/* An address belongs to one peer after the batch. */
 	qsort(want, n_want, sizeof(*want), cmp_ip);
 	for (i = 1; i < n_want; i++)
 		if (want[i].ip.s_addr == want[i - 1].ip.s_addr)
 			break;
 	if (n_want && i < n_want) {
+		*bad = want[i].item > want[i - 1].item ? want[i].item :
+		       want[i - 1].item;
 		inet_ntop(AF_INET, &want[i].ip, ip, sizeof(ip));
 		snprintf(err, errlen,
 			 "refused: %s is given to two peers", ip);
@@ -223,10 +233,13 @@ int dp_plan_batch(const struct dp_record *r, const struct dp_change *c,
 		goto out;
 	}
 	for (i = 0; i < r->n; i++) {
-		if (gone[i] || !r->peers[i].ip.s_addr ||
-		    !bsearch(&r->peers[i].ip, want, n_want, sizeof(*want),
-			     cmp_ip))
+		if (gone[i] || !r->peers[i].ip.s_addr)
 			continue;
+		owner = bsearch(&r->peers[i].ip, want, n_want, sizeof(*want),
+				cmp_ip);
+		if (!owner)
+			continue;
+		*bad = owner->item;
 		inet_ntop(AF_INET, &r->peers[i].ip, ip, sizeof(ip));
 		snprintf(err, errlen,
 			 "refused: %s belongs to peer %s", ip,
@@ -310,6 +323,7 @@ int dp_plan_batch(const struct dp_record *r, const struct dp_change *c,
 			goto out;
 	}
 	ret = 0;
+	*bad = n;
 out:
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
@@ -320,18 +334,15 @@ out:
 	return ret;
 }
 
-int dp_plan_replace(const struct dp_record *r, const struct dp_peer *peers,
-		    size_t n, struct dp_plan *p, char *err, size_t errlen)
+int dp_replace_changes(const struct dp_record *r, const struct dp_peer *peers,
+		       size_t n, struct dp_change **ret, size_t *ret_n)
 {
 	struct dp_change *c;
 	size_t i, j, k = 0;
-	int ret;
 
 	c = calloc(r->n + n + 1, sizeof(*c));
-	if (!c) {
-		snprintf(err, errlen, "out of memory");
+	if (!c)
 		return -ENOMEM;
-	}
 	for (i = 0; i < r->n; i++) {
 		for (j = 0; j < n; j++)
 			if (!memcmp(peers[j].key, r->peers[i].key, DP_KEY_LEN))
@@ -345,7 +356,24 @@ int dp_plan_replace(const struct dp_record *r, const struct dp_peer *peers,
 		c[k].op = DP_UPSERT;
 		c[k++].peer = peers[i];
 	}
-	ret = dp_plan_batch(r, c, k, p, err, errlen);
+	*ret = c;
+	*ret_n = k;
+	return 0;
+}
+
+int dp_plan_replace(const struct dp_record *r, const struct dp_peer *peers,
+		    size_t n, struct dp_plan *p, char *err, size_t errlen)
+{
+	struct dp_change *c;
+	size_t k, bad;
+	int ret;
+
+	ret = dp_replace_changes(r, peers, n, &c, &k);
+	if (ret) {
+		snprintf(err, errlen, "out of memory");
+		return ret;
+	}
+	ret = dp_plan_batch(r, c, k, p, err, errlen, &bad);
 	free(c);
 	return ret;
 }

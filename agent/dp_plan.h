@@ -57,7 +57,16 @@ void dp_record_free(struct dp_record *r);
  * send it (WireGuard keeps what roaming learned).
  */
 int dp_plan_batch(const struct dp_record *r, const struct dp_change *c,
-		  size_t n, struct dp_plan *p, char *err, size_t errlen);
+		  size_t n, struct dp_plan *p, char *err, size_t errlen,
+		  size_t *bad);
+/*
+ * *bad is the index of the refused change, or n when the refusal is not
+ * one change's (or there is none).
+ */
+
+/* The changes (removals, then upserts) that make the peers peers[]. */
+int dp_replace_changes(const struct dp_record *r, const struct dp_peer *peers,
+		       size_t n, struct dp_change **ret, size_t *ret_n);
 /* The steps that make the record's peers exactly peers[]. */
 int dp_plan_replace(const struct dp_record *r, const struct dp_peer *peers,
 		    size_t n, struct dp_plan *p, char *err, size_t errlen);

@@ -82,9 +82,12 @@ static void assert_refused(struct dp_record *r, const struct dp_change *c,
 {
 	struct dp_plan p = { 0 };
 	char why[256];
+	size_t bad;
 
-	assert_int_equal(dp_plan_batch(r, c, n, &p, why, sizeof(why)), err);
+	assert_int_equal(dp_plan_batch(r, c, n, &p, why, sizeof(why), &bad),
+			 err);
 	assert_non_null(strstr(why, text));
+	assert_int_equal(bad, 1);	/* the second change is the bad one */
 	assert_int_equal(p.n, 0);
 	dp_plan_free(&p);
 }
@@ -122,14 +125,14 @@ static void test_phase_order(void **state)
 	struct dp_change c[3];
 	struct dp_record r;
 	char why[256];
-	size_t i;
+	size_t i, bad;
 
 	(void)state;
 	record(&r, 2);
 	c[0] = up(peer(3, "10.0.0.4"));
 	c[1] = up(peer(2, "10.0.0.5"));	/* moves from 10.0.0.3 */
 	c[2] = rm(1);
-	assert_int_equal(dp_plan_batch(&r, c, 3, &p, why, sizeof(why)), 0);
+	assert_int_equal(dp_plan_batch(&r, c, 3, &p, why, sizeof(why), &bad), 0);
 	assert_int_equal(p.n, 7);
 	for (i = 0; i < p.n; i++)
 		assert_int_equal(p.steps[i].phase, want[i]);
@@ -159,12 +162,13 @@ static void test_freed_address_reused_without_route_steps(void **state)
 	struct dp_change c[2];
 	struct dp_record r;
 	char why[256];
+	size_t bad;
 
 	(void)state;
 	record(&r, 1);
 	c[0] = up(peer(5, "10.0.0.2"));
 	c[1] = rm(1);
-	assert_int_equal(dp_plan_batch(&r, c, 2, &p, why, sizeof(why)), 0);
+	assert_int_equal(dp_plan_batch(&r, c, 2, &p, why, sizeof(why), &bad), 0);
 	assert_int_equal(p.n, 2);
 	assert_int_equal(p.steps[0].phase, DP_PEER_REMOVE);
 	assert_int_equal(p.steps[1].phase, DP_PEER_SET);
@@ -179,24 +183,25 @@ static void test_unchanged_is_left_alone(void **state)
 	struct dp_record r;
 	struct dp_change c;
 	char why[256];
+	size_t bad;
 
 	(void)state;
 	record(&r, 1);
 	endpoint(&r.peers[0], "192.0.2.1", 51820);
 	q = r.peers[0];
 	c = up(q);
-	assert_int_equal(dp_plan_batch(&r, &c, 1, &p, why, sizeof(why)), 0);
+	assert_int_equal(dp_plan_batch(&r, &c, 1, &p, why, sizeof(why), &bad), 0);
 	assert_int_equal(p.n, 0);
 
 	/* No endpoint given: the one the device has stays. */
 	memset(&c.peer.endpoint, 0, sizeof(c.peer.endpoint));
-	assert_int_equal(dp_plan_batch(&r, &c, 1, &p, why, sizeof(why)), 0);
+	assert_int_equal(dp_plan_batch(&r, &c, 1, &p, why, sizeof(why), &bad), 0);
 	assert_int_equal(p.n, 0);
 
 	/* Keepalive changed: a step that does not send the endpoint. */
 	c.peer = q;
 	c.peer.keepalive_s = 25;
-	assert_int_equal(dp_plan_batch(&r, &c, 1, &p, why, sizeof(why)), 0);
+	assert_int_equal(dp_plan_batch(&r, &c, 1, &p, why, sizeof(why), &bad), 0);
 	assert_int_equal(p.n, 1);
 	assert_false(p.steps[0].new_endpoint);
 	dp_plan_free(&p);
@@ -204,7 +209,7 @@ static void test_unchanged_is_left_alone(void **state)
 	/* Endpoint changed: sent. */
 	c.peer = q;
 	endpoint(&c.peer, "192.0.2.1", 51821);
-	assert_int_equal(dp_plan_batch(&r, &c, 1, &p, why, sizeof(why)), 0);
+	assert_int_equal(dp_plan_batch(&r, &c, 1, &p, why, sizeof(why), &bad), 0);
 	assert_int_equal(p.n, 1);
 	assert_true(p.steps[0].new_endpoint);
 	dp_plan_free(&p);
@@ -217,12 +222,13 @@ static void test_missing_route_is_put_back(void **state)
 	struct dp_record r;
 	struct dp_change c;
 	char why[256];
+	size_t bad;
 
 	(void)state;
 	record(&r, 2);
 	r.n_routes = 1;	/* 10.0.0.3's route went away */
 	c = up(r.peers[1]);
-	assert_int_equal(dp_plan_batch(&r, &c, 1, &p, why, sizeof(why)), 0);
+	assert_int_equal(dp_plan_batch(&r, &c, 1, &p, why, sizeof(why), &bad), 0);
 	assert_int_equal(p.n, 1);
 	assert_int_equal(p.steps[0].phase, DP_ROUTE_ADD);
 	assert_int_equal(p.steps[0].ip.s_addr, ip4("10.0.0.3").s_addr);
@@ -265,12 +271,13 @@ static void test_one_peer_on_a_full_record(void **state)
 	struct dp_record r;
 	struct dp_change c;
 	char why[256];
+	size_t bad;
 
 	(void)state;
 	record(&r, 1000);
 	c = up(peer(0xf0, "10.0.9.1"));
 	c.peer.key[1] = 0x42;
-	assert_int_equal(dp_plan_batch(&r, &c, 1, &p, why, sizeof(why)), 0);
+	assert_int_equal(dp_plan_batch(&r, &c, 1, &p, why, sizeof(why), &bad), 0);
 	assert_int_equal(p.n, 2);
 	assert_int_equal(p.steps[0].phase, DP_ROUTE_ADD);
 	assert_int_equal(p.steps[1].phase, DP_PEER_SET);

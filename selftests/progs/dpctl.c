@@ -3,8 +3,8 @@
  * dpctl: drive the netlink dataplane from a shell, for the VM selftests.
  *
  *   dpctl setup IFNAME KEYFILE PORT ADDR NETWORK/PREFIX [MTU]
- *   dpctl apply IFNAME INDEX [--fail-step N] [--fail-undo] < spec
- *   dpctl replace IFNAME INDEX [--fail-step N] [--fail-undo] < spec
+ *   dpctl apply IFNAME INDEX [--fail-step N] [--fail-undo] [--drift] < spec
+ *   dpctl replace IFNAME INDEX [--fail-step N] [--fail-undo] [--drift] < spec
  *   dpctl list IFNAME
  *   dpctl down IFNAME
  *   dpctl serve IFNAME
@@ -16,6 +16,9 @@
  * commands read from stdin: "apply|replace INDEX [FAIL_STEP [undo]]", the
  * spec, then a line "end"; each answered by "ok" or "error: why".
  * spec prints COUNT adds of random keys at consecutive addresses.
+ * A batch is one all or nothing attempt unless --drift: then, as the
+ * agent runs it, a change that fails by itself is left out and the rest
+ * applied (exit 1 all the same, saying what was left out).
  * Errors go to stderr, and the exit status is 1 (2 for a usage error).
  */
 #include <arpa/inet.h>
@@ -39,7 +42,7 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"Usage: dpctl setup IFNAME KEYFILE PORT ADDR NETWORK/PREFIX [MTU]\n"
-		"       dpctl apply|replace IFNAME INDEX [--fail-step N] [--fail-undo] < spec\n"
+		"       dpctl apply|replace IFNAME INDEX [--fail-step N] [--fail-undo] [--drift] < spec\n"
 		"       dpctl list|down|serve IFNAME\n"
 		"       dpctl spec COUNT FIRST_IP\n");
 	return 2;
@@ -278,6 +281,7 @@ static int cmd_serve(struct dataplane *dp, struct spec *s)
 			continue;
 		}
 		dp_netlink_fail_step(dp, step, !strcmp(undo, "undo"));
+		dp_netlink_strict(dp, true);
 		ret = do_batch(dp, !strcmp(kind, "replace"), index, s);
 		if (ret)
 			printf("error: %s\n", errtext(dp, ret));
@@ -314,7 +318,7 @@ int main(int argc, char **argv)
 	const char *cmd;
 	unsigned long long index = 0;
 	unsigned int step = 0;
-	bool undo = false;
+	bool undo = false, drift = false;
 	int ret, rc = 1, i;
 
 	if (argc < 3)
@@ -357,6 +361,8 @@ int main(int argc, char **argv)
 							     10);
 			} else if (!strcmp(argv[i], "--fail-undo")) {
 				undo = true;
+			} else if (!strcmp(argv[i], "--drift")) {
+				drift = true;
 			} else {
 				rc = usage();
 				goto out;
@@ -365,6 +371,7 @@ int main(int argc, char **argv)
 		if (read_spec(stdin, &s))
 			goto out;
 		dp_netlink_fail_step(&dp, step, undo);
+		dp_netlink_strict(&dp, !drift);
 		ret = do_batch(&dp, !strcmp(cmd, "replace"), index, &s);
 		if (ret) {
 			fprintf(stderr, "dpctl: %s: %s\n", cmd,
