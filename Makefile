@@ -61,7 +61,7 @@ FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 FUZZ_S ?= 60
 
 .PHONY: all help deps atom kmod progs fuzzers fuzz hosttest unit-build check check-long unit selftest \
-	selftest-warn-probe style clean sim sim-mutants soak sim-build print-mutants bench-kmod
+	selftest-warn-probe style clean sim sim-mutants soak sim-build print-mutants bench bench-kmod
 
 all: atom kmod ## build the atom binary and kmod/atom.ko
 
@@ -149,13 +149,25 @@ $(B)/mutant/%/raftsim: agent/tests/raftsim.c $(RAFT_SRCS) $(TEST_SUPPORT) $(B)/p
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DMUTANT_$* -o $@ agent/tests/raftsim.c \
 		$(RAFT_SRCS) $(TEST_SUPPORT) $(B)/plain/libatom.a $(TEST_LDLIBS)
 
+# The agent with its log store's syncs switched off: raft_fsync.sh proves
+# that its check fails on such a build.
+$(B)/mutant/SKIP_FSYNC/atom: cli/main.c agent/raft/store.c $(B)/plain/libatom.a
+	@mkdir -p $(@D)
+	@echo "  LD-MUT  $@"
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DMUTANT_SKIP_FSYNC -o $@ cli/main.c \
+		agent/raft/store.c $(B)/plain/libatom.a $(LDLIBS)
+
+bench: deps all progs ## benchmarks: Raft commit latency and failover on loopback
+	$(Q)scripts/bench-raft.sh
+
 sim: $(B)/plain/raftsim ## replay one simulator seed with its trace (SEED=n), or SIM_SEEDS seeds
 	$(Q)$(if $(SEED),$(B)/plain/raftsim $(SEED),$(B)/plain/raftsim --seeds $(SIM_SEEDS))
 
 sim-mutants: $(patsubst %,$(B)/mutant/%/raftsim,$(MUTANTS)) ## prove the simulator catches each known Raft bug
 	$(Q)scripts/sim-mutants.sh $(B) $(MUTANTS)
 
-sim-build: $(B)/plain/raftsim $(B)/san/raftsim $(patsubst %,$(B)/mutant/%/raftsim,$(MUTANTS))
+sim-build: $(B)/plain/raftsim $(B)/san/raftsim $(patsubst %,$(B)/mutant/%/raftsim,$(MUTANTS)) \
+	$(B)/mutant/SKIP_FSYNC/atom
 
 print-mutants:
 	@echo $(MUTANTS)
@@ -178,7 +190,7 @@ unit: deps unit-build ## run the cmocka unit tests, plain and under ASan+UBSan
 
 progs: $(PROGS)
 
-hosttest: deps all ## run the host integration tests (T=name for one)
+hosttest: deps all progs $(B)/mutant/SKIP_FSYNC/atom ## run the host integration tests (T=name for one)
 	$(Q)scripts/run-host.sh $(B)/results $(T)
 
 selftest: deps all progs ## run the VM selftests (T=name for one)

@@ -12,7 +12,11 @@
 "\n" \
 "node:\n" \
 "  # This node's name in the mesh: letters, digits, '-', '_', '.'.\n" \
-"  name: \"node-1\"\n"
+"  name: \"node-1\"\n" \
+"  # This node's mesh address, when fixed by hand. Empty: the\n" \
+"  # bootstrapper takes the first host of the network, a follower gets\n" \
+"  # one from the mesh when it joins.\n" \
+"  mesh_ip: \"\"\n"
 
 #define BOOTSTRAP \
 "  # true on the one node that creates the mesh. With existing state it\n" \

@@ -50,6 +50,7 @@ struct key {
 static const struct key keys[] = {
 	{ "node.name", T_NAME, OFF(name), SZ(name), 0, 0 },
 	{ "node.bootstrap", T_BOOL, OFF(bootstrap), SZ(bootstrap), 0, 0 },
+	{ "node.mesh_ip", T_IPV4, OFF(mesh_ip), SZ(mesh_ip), 0, 0 },
 	{ "node.network_layer.ip", T_IPV4, OFF(network), SZ(network), 0, 0 },
 	{ "node.network_layer.cidr", T_UINT, OFF(prefix), SZ(prefix), 8, 30 },
 	{ "join.endpoint", T_HOSTPORT, OFF(join_endpoint), SZ(join_endpoint), 0, 0 },
@@ -273,6 +274,8 @@ static int set_value(struct parse *p, const struct key *k, const char *v,
 		*(uint64_t *)field = u;
 		return 0;
 	case T_IPV4:
+		if (!v[0] && !strcmp(k->path, "node.mesh_ip"))
+			return 0;	/* empty: assigned by the mesh */
 		if (inet_pton(AF_INET, v, field) != 1)
 			return fail(p, line, k->path,
 				    "'%s' is not an IPv4 address", v);
@@ -438,6 +441,14 @@ static int check(struct parse *p)
 				    "node.network_layer.ip",
 				    "not the network address of its /%u (did you mean %s?)",
 				    cfg->prefix, want);
+		}
+		if (cfg->mesh_ip.s_addr) {
+			uint32_t m = ntohl(cfg->mesh_ip.s_addr);
+
+			if ((m & mask) != ip || m == ip || m == (ip | ~mask))
+				return fail(p, line_of(p, "node.mesh_ip"),
+					    "node.mesh_ip",
+					    "not a host address of the mesh network");
 		}
 	}
 	if (!cfg->private_key_path[0] || !cfg->data_dir[0] ||

@@ -30,6 +30,7 @@ struct config {
 	/* node */
 	char name[CONFIG_NAME_MAX + 1];
 	bool bootstrap;
+	struct in_addr mesh_ip;		/* node.mesh_ip; 0.0.0.0: assigned */
 	bool has_network;		/* node.network_layer given */
 	struct in_addr network;		/* node.network_layer.ip */
 	uint32_t prefix;		/* node.network_layer.cidr */

@@ -3,9 +3,11 @@
  * The agent process: configuration, data directory, management socket,
  * signals, and the loop that runs everything.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,7 +19,9 @@
 #include "log.h"
 #include "loop.h"
 #include "mgmt.h"
+#include "node.h"
 #include "rpc.h"
+#include "util/tlv.h"
 
 struct agent {
 	struct config cfg;
@@ -26,8 +30,18 @@ struct agent {
 	int datadir_fd;
 	uint8_t private_key[WG_KEY_LEN];
 	char public_key[WG_KEY_B64_LEN + 1];
+	struct in_addr mesh_ip;		/* 0.0.0.0: not yet a member */
+	struct fsm_probe *probe;
+	struct node *node;
 	bool stopping;
 };
+
+static void stopped(void *arg)
+{
+	struct agent *a = arg;
+
+	loop_stop(a->loop);
+}
 
 static void stop(struct agent *a, const char *why)
 {
@@ -35,7 +49,10 @@ static void stop(struct agent *a, const char *why)
 		return;
 	a->stopping = true;
 	log_info("stopping: %s", why);
-	loop_stop(a->loop);
+	if (a->node)
+		node_stop(a->node, stopped, a);	/* a leader hands off first */
+	else
+		loop_stop(a->loop);
 }
 
 static void on_signal(struct loop *loop, int signo, void *arg)
@@ -47,14 +64,27 @@ static void on_signal(struct loop *loop, int signo, void *arg)
 static void status_reply(struct agent *a, struct mgmt_call *call)
 {
 	struct tlv_writer *w = mgmt_call_writer(call);
+	char ip[INET_ADDRSTRLEN] = "", leader[INET_ADDRSTRLEN] = "";
+	struct node_status st = { .role = "none" };
 
+	if (a->node)
+		node_status(a->node, &st);
+	if (a->mesh_ip.s_addr)
+		inet_ntop(AF_INET, &a->mesh_ip, ip, sizeof(ip));
+	if (st.leader.s_addr)
+		inet_ntop(AF_INET, &st.leader, leader, sizeof(leader));
 	tlv_put_str(w, RPC_A_NAME, a->cfg.name);
-	tlv_put_str(w, RPC_A_MESH_IP, "");
-	tlv_put_str(w, RPC_A_RAFT_ROLE, "none");
-	tlv_put_str(w, RPC_A_LEADER, "");
-	tlv_put_u64(w, RPC_A_TERM, 0);
-	tlv_put_u64(w, RPC_A_COMMIT, 0);
-	tlv_put_u64(w, RPC_A_APPLIED, 0);
+	tlv_put_str(w, RPC_A_MESH_IP, ip);
+	tlv_put_str(w, RPC_A_RAFT_ROLE, st.role);
+	tlv_put_str(w, RPC_A_LEADER, leader);
+	tlv_put_u64(w, RPC_A_TERM, st.term);
+	tlv_put_u64(w, RPC_A_COMMIT, st.commit);
+	tlv_put_u64(w, RPC_A_APPLIED, st.applied);
+	tlv_put_u64(w, RPC_A_LAST_INDEX, st.last_index);
+	tlv_put_u64(w, RPC_A_TRANSFERS, st.transfers);
+	tlv_put_u32(w, RPC_A_VOTERS, st.voters);
+	tlv_put_u32(w, RPC_A_LEARNERS, st.learners);
+	tlv_put_u32(w, RPC_A_DISK_FULL, st.disk_full);
 	tlv_put_str(w, RPC_A_BACKEND, config_backend_name(a->cfg.backend));
 	tlv_put_str(w, RPC_A_PUBLIC_KEY, a->public_key);
 	tlv_put_str(w, RPC_A_VERSION, ATOM_VERSION);
@@ -62,14 +92,128 @@ static void status_reply(struct agent *a, struct mgmt_call *call)
 	mgmt_reply(call, 0, NULL);
 }
 
+/* Refuse on a follower, naming the leader the client should ask. */
+static void not_leader(struct agent *a, struct mgmt_call *call, int err)
+{
+	char msg[96], ip[INET_ADDRSTRLEN] = "none known";
+	struct node_status st;
+
+	if (err != -EREMOTE) {
+		mgmt_reply(call, err, NULL);
+		return;
+	}
+	node_status(a->node, &st);
+	if (st.leader.s_addr)
+		inet_ntop(AF_INET, &st.leader, ip, sizeof(ip));
+	snprintf(msg, sizeof(msg), "not the leader; the leader is %s", ip);
+	mgmt_reply(call, err, msg);
+}
+
+static void applied_reply(void *arg, int err, int64_t result, uint64_t index)
+{
+	struct mgmt_call *call = arg;
+
+	if (!err) {
+		tlv_put_u64(mgmt_call_writer(call), RPC_A_INDEX, index);
+		if (result < 0)
+			err = (int)result;
+	}
+	mgmt_reply(call, err, err == -EAGAIN ?
+		   "leadership changed before the write was applied; it may or may not have been: retry" :
+		   NULL);
+}
+
+static int get_attrs(const uint8_t *attrs, size_t len, uint64_t *id,
+		     uint32_t *conf_op, struct in_addr *ip)
+{
+	struct tlv_reader r;
+	struct tlv t;
+	char s[INET_ADDRSTRLEN];
+	int rc;
+
+	tlv_reader_init(&r, attrs, len);
+	while ((rc = tlv_next(&r, &t)) > 0) {
+		if (t.type == RPC_A_PROBE_ID && id)
+			rc = tlv_u64(&t, id);
+		else if (t.type == RPC_A_CONF_OP && conf_op)
+			rc = tlv_u32(&t, conf_op);
+		else if (t.type == RPC_A_MESH_IP && ip) {
+			rc = tlv_str(&t, s, sizeof(s));
+			if (!rc && inet_pton(AF_INET, s, ip) != 1)
+				rc = -EINVAL;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return rc;
+}
+
+static void raft_request(struct agent *a, struct mgmt_call *call, uint32_t op,
+			 const uint8_t *attrs, size_t len)
+{
+	struct in_addr ip = { 0 };
+	uint32_t conf_op = 0;
+	uint64_t id = 0;
+	uint8_t probe[9];
+	int err;
+
+	if (!a->node) {
+		mgmt_reply(call, -ENOTCONN, "this node is not a mesh member yet");
+		return;
+	}
+	err = get_attrs(attrs, len, &id, &conf_op, &ip);
+	if (err < 0) {
+		mgmt_reply(call, -EINVAL, "malformed request");
+		return;
+	}
+	switch (op) {
+	case RPC_OP_PROBE_WRITE:
+		probe[0] = FSM_PROBE;
+		for (int i = 0; i < 8; i++)
+			probe[1 + i] = (uint8_t)(id >> (56 - 8 * i));
+		err = node_propose(a->node, probe, sizeof(probe), applied_reply,
+				   call);
+		break;
+	case RPC_OP_PROBE_READ: {
+		struct tlv_writer *w = mgmt_call_writer(call);
+
+		tlv_put_u64(w, RPC_A_COUNT, fsm_probe_count(a->probe));
+		tlv_put_u64(w, RPC_A_HASH, fsm_probe_hash(a->probe));
+		tlv_put(w, RPC_A_BITMAP, fsm_probe_bitmap(a->probe),
+			FSM_PROBE_MAX / 8);
+		mgmt_reply(call, 0, NULL);
+		return;
+	}
+	case RPC_OP_RAFT_MEMBER:
+		if (!ip.s_addr || conf_op < RAFT_CONF_ADD_LEARNER ||
+		    conf_op > RAFT_CONF_REMOVE) {
+			mgmt_reply(call, -EINVAL, "needs a mesh address and a change");
+			return;
+		}
+		err = node_member(a->node, conf_op, ip, applied_reply, call);
+		break;
+	case RPC_OP_RAFT_TRANSFER:
+		err = node_transfer(a->node, ip);
+		if (!err)
+			mgmt_reply(call, 0, NULL);
+		break;
+	}
+	if (err)
+		not_leader(a, call, err);
+}
+
 static void on_request(void *ctx, struct mgmt_call *call, uint32_t op,
 		       const uint8_t *attrs, size_t len)
 {
 	struct agent *a = ctx;
 
-	(void)attrs;
-	(void)len;
 	switch (op) {
+	case RPC_OP_PROBE_WRITE:
+	case RPC_OP_PROBE_READ:
+	case RPC_OP_RAFT_MEMBER:
+	case RPC_OP_RAFT_TRANSFER:
+		raft_request(a, call, op, attrs, len);
+		return;
 	case RPC_OP_STATUS:
 		status_reply(a, call);
 		return;
@@ -80,6 +224,49 @@ static void on_request(void *ctx, struct mgmt_call *call, uint32_t op,
 	default:
 		mgmt_reply(call, -EOPNOTSUPP, "this agent does not know that request");
 	}
+}
+
+/*
+ * This node's mesh address: fixed in the config, or the bootstrapper's
+ * first host of the network. Without one the node waits to join.
+ */
+static struct in_addr mesh_address(const struct config *cfg)
+{
+	struct in_addr ip = cfg->mesh_ip;
+
+	if (!ip.s_addr && cfg->bootstrap && cfg->has_network)
+		ip.s_addr = htonl(ntohl(cfg->network.s_addr) + 1);
+	return ip;
+}
+
+static int start_raft(struct agent *a)
+{
+	struct node_config nc = {
+		.raft_port = (uint16_t)a->cfg.raft_port,
+		.bootstrap = a->cfg.bootstrap,
+		.heartbeat_ms = (uint32_t)a->cfg.heartbeat_ms,
+		.election_ms = (uint32_t)a->cfg.election_timeout_ms,
+		.snapshot_every = 10000,
+	};
+	char dir[CONFIG_PATH_MAX + 8], err[512] = "";
+	int ret;
+
+	a->mesh_ip = mesh_address(&a->cfg);
+	if (!a->mesh_ip.s_addr) {
+		log_info("no mesh address yet: waiting to join");
+		return 0;
+	}
+	ret = fsm_probe_new(&a->probe);
+	if (ret < 0)
+		return ret;
+	snprintf(dir, sizeof(dir), "%s/raft", a->cfg.data_dir);
+	nc.ip = a->mesh_ip;
+	nc.dir = dir;
+	ret = node_open(&a->node, a->loop, &nc, &fsm_probe_ops, a->probe, err,
+			sizeof(err));
+	if (ret < 0)
+		log_err("%s", err[0] ? err : strerror(-ret));
+	return ret;
 }
 
 int daemon_run(const struct daemon_opts *opts)
@@ -148,6 +335,9 @@ int daemon_run(const struct daemon_opts *opts)
 				strerror(-ret));
 		goto out;
 	}
+	ret = start_raft(&a);
+	if (ret < 0)
+		goto out;
 	log_info("node %s: agent %s started (pid %d), management socket %s",
 		 a.cfg.name, ATOM_VERSION, (int)getpid(), a.cfg.socket_path);
 	ret = loop_run(a.loop);
@@ -158,6 +348,8 @@ int daemon_run(const struct daemon_opts *opts)
 	log_info("node %s: agent stopped", a.cfg.name);
 	status = 0;
 out:
+	node_close(a.node);
+	fsm_probe_free(a.probe);
 	mgmt_close(a.mgmt);
 	loop_free(a.loop);
 	close(a.datadir_fd);

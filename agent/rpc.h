@@ -23,6 +23,17 @@ enum rpc_op {
 	RPC_OP_UNSPEC,
 	RPC_OP_STATUS,		/* -> status attributes */
 	RPC_OP_STOP,		/* graceful stop; RPC_A_DOWN: remove the device */
+	/*
+	 * Raft plumbing for tests and benchmarks (no CLI command): write a
+	 * probe entry (RPC_A_PROBE_ID -> RPC_A_INDEX once applied), read the
+	 * probe state (-> RPC_A_COUNT, RPC_A_HASH, RPC_A_BITMAP), change the
+	 * membership (RPC_A_CONF_OP, RPC_A_MESH_IP), hand leadership over
+	 * (RPC_A_MESH_IP). Leader only: -EREMOTE elsewhere, with the leader.
+	 */
+	RPC_OP_PROBE_WRITE,
+	RPC_OP_PROBE_READ,
+	RPC_OP_RAFT_MEMBER,
+	RPC_OP_RAFT_TRANSFER,
 	__RPC_OP_MAX
 };
 
@@ -44,6 +55,17 @@ enum rpc_attr {
 	RPC_A_VERSION,		/* string: the agent's version */
 	RPC_A_PID,		/* u32 */
 	RPC_A_PUBLIC_KEY,	/* string: WireGuard public key, base64 */
+	RPC_A_PROBE_ID,		/* u64 */
+	RPC_A_INDEX,		/* u64: the log index a write was applied at */
+	RPC_A_COUNT,		/* u64 */
+	RPC_A_HASH,		/* u64 */
+	RPC_A_BITMAP,		/* bytes */
+	RPC_A_CONF_OP,		/* u32: enum raft_conf_op */
+	RPC_A_TRANSFERS,	/* u64: leaderships this node handed off */
+	RPC_A_VOTERS,		/* u32 */
+	RPC_A_LEARNERS,		/* u32 */
+	RPC_A_DISK_FULL,	/* u32 bool */
+	RPC_A_LAST_INDEX,	/* u64 */
 	__RPC_A_MAX
 };
 

@@ -14,7 +14,8 @@
 struct status {
 	char name[64], mesh_ip[64], role[16], leader[64], backend[16];
 	char public_key[64];
-	uint64_t term, commit, applied;
+	uint64_t term, commit, applied, transfers;
+	uint32_t voters, learners, disk_full;
 };
 
 static int parse(const struct rpc_reply *reply, struct status *s)
@@ -53,6 +54,18 @@ static int parse(const struct rpc_reply *reply, struct status *s)
 			break;
 		case RPC_A_APPLIED:
 			ret = tlv_u64(&a, &s->applied);
+			break;
+		case RPC_A_TRANSFERS:
+			ret = tlv_u64(&a, &s->transfers);
+			break;
+		case RPC_A_VOTERS:
+			ret = tlv_u32(&a, &s->voters);
+			break;
+		case RPC_A_LEARNERS:
+			ret = tlv_u32(&a, &s->learners);
+			break;
+		case RPC_A_DISK_FULL:
+			ret = tlv_u32(&a, &s->disk_full);
 			break;
 		default:
 			ret = 0;
@@ -96,6 +109,10 @@ int status_main(int argc, char **argv, const struct cli_global *g)
 		json_u64(&j, "applied_index", s.applied);
 		json_str(&j, "backend", s.backend);
 		json_str(&j, "public_key", s.public_key);
+		json_u64(&j, "transfers", s.transfers);
+		json_u64(&j, "voters", s.voters);
+		json_u64(&j, "learners", s.learners);
+		json_bool(&j, "disk_full", s.disk_full);
 		json_object_end(&j);
 		putchar('\n');
 		return 0;
@@ -107,6 +124,10 @@ int status_main(int argc, char **argv, const struct cli_global *g)
 	printf("term:      %" PRIu64 "\n", s.term);
 	printf("commit:    %" PRIu64 "\n", s.commit);
 	printf("applied:   %" PRIu64 "\n", s.applied);
+	printf("members:   %" PRIu32 " voters, %" PRIu32 " learners\n", s.voters,
+	       s.learners);
+	if (s.disk_full)
+		printf("disk:      FULL (not voting or acknowledging)\n");
 	printf("backend:   %s\n", s.backend);
 	printf("key:       %s\n", s.public_key);
 	return 0;

@@ -165,6 +165,10 @@ int simstore_persist(struct simstore *st, const struct raft_ready *rd)
 {
 	int err;
 
+	/* As the agent (node.c): a commit-only change is not synced. */
+	if (!rd->n_ents && !rd->snap && rd->hs.term == st->hs.term &&
+	    rd->hs.vote == st->hs.vote)
+		return 0;
 	if (st->store) {
 		if (st->fatal)
 			return -EIO;
@@ -176,9 +180,8 @@ int simstore_persist(struct simstore *st, const struct raft_ready *rd)
 				return err;
 		}
 		if (rd->hs_changed || rd->n_ents) {
-			err = raft_store_save(st->store,
-					      rd->hs_changed ? &rd->hs : NULL,
-					      rd->ents, rd->n_ents);
+			err = raft_store_save(st->store, &rd->hs, rd->ents,
+					      rd->n_ents);
 			if (err)
 				return err;
 		}
@@ -189,8 +192,7 @@ int simstore_persist(struct simstore *st, const struct raft_ready *rd)
 		sim_disk_die_after(st->disk, UINT_MAX);
 	if (rd->snap)
 		shadow_snapshot(st, rd->snap);
-	if (rd->hs_changed)
-		st->hs = rd->hs;
+	st->hs = rd->hs;
 	shadow_append(st, rd->ents, rd->n_ents);
 	return 0;
 }
