@@ -61,7 +61,7 @@ FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 FUZZ_S ?= 60
 
 .PHONY: all help deps atom kmod progs fuzzers fuzz hosttest unit-build check check-long unit selftest \
-	selftest-warn-probe style clean sim sim-mutants soak sim-build print-mutants bench
+	selftest-warn-probe style clean sim sim-mutants soak sim-build print-mutants bench bench-kmod
 
 all: atom kmod ## build the atom binary and kmod/atom.ko
 
@@ -195,6 +195,11 @@ hosttest: deps all progs $(B)/mutant/SKIP_FSYNC/atom ## run the host integration
 
 selftest: deps all progs ## run the VM selftests (T=name for one)
 	$(Q)KDIR=$(KDIR) selftests/vm/run.sh --results $(B)/results $(if $(T),--test $(T))
+
+bench-kmod: deps all progs ## time 1000 peers+routes: atom.ko, the netlink backend, the floor (VM)
+	$(Q)set -o pipefail; KDIR=$(KDIR) selftests/vm/run.sh --results $(B)/results --name bench-kmod \
+		--deadline 1800 --timeout 1700 --test bench/bench_dp | tee $(B)/results/bench-kmod.txt | \
+		grep -E '^# bench:|passed|failed' | sed 's/^# //'
 
 selftest-warn-probe: deps all progs ## prove that a kernel WARN fails a VM run
 	$(Q)KDIR=$(KDIR) selftests/vm/warn-probe.sh $(B)/results

@@ -30,6 +30,7 @@ tests=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	atom.tests=*) tests=$(echo "${arg#atom.tests=}" | tr , ' ') ;;
+	atom.timeout=*) echo "timeout=${arg#atom.timeout=}" >/selftests/settings ;;
 	esac
 done
 

@@ -81,6 +81,8 @@ cp "$top"/selftests/*.sh "$root/selftests/"
 cp "$top"/selftests/settings "$root/selftests/"
 cp "$top"/selftests/vm/probes/*.sh "$root/selftests/probes/"
 cp "$top"/selftests/settings "$root/selftests/probes/"
+mkdir -p "$root/selftests/bench"
+cp "$top"/selftests/vm/bench/* "$root/selftests/bench/"
 cp "$top/selftests/vm/init.sh" "$root/init"
 chmod +x "$root/init" "$root"/selftests/*.sh "$root"/selftests/probes/*.sh
 

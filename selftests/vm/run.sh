@@ -6,7 +6,7 @@
 # the tests said.
 #
 # Usage: run.sh [--results DIR] [--test NAME]... [--deadline SECONDS]
-#               [--name LABEL]
+#               [--name LABEL] [--timeout SECONDS (per test, for benchmarks)]
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,6 +16,7 @@ results=$build/results
 deadline=${ATOM_VM_DEADLINE:-900}
 label=selftest
 tests=()
+timeout_arg=
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -23,6 +24,7 @@ while [ $# -gt 0 ]; do
 	--test) tests+=("$2"); shift 2 ;;
 	--deadline) deadline=$2; shift 2 ;;
 	--name) label=$2; shift 2 ;;
+	--timeout) timeout_arg=" atom.timeout=$2"; shift 2 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -117,7 +119,7 @@ timeout --foreground "$deadline" qemu-system-x86_64 \
 	-nodefaults -nographic -no-reboot -monitor none \
 	-accel "$accel" -cpu "$cpu" -smp 2 -m 2G \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 loglevel=7 panic=-1 atom.tests=$list" \
+	-append "console=ttyS0 loglevel=7 panic=-1 atom.tests=$list$timeout_arg" \
 	-serial "file:$console" -serial "file:$out" \
 	-device virtio-rng-pci
 qrc=$?
