@@ -207,8 +207,9 @@ selftest-warn-probe: deps all progs ## prove that a kernel WARN fails a VM run
 check: deps ## the fast suite (CI): units, VM selftests, style; one summary line
 	$(Q)scripts/check.sh
 
-check-long: deps ## check with what does not fit CI's time (longer fuzzing; soak, debug kernel later)
-	$(Q)ATOM_CHECK_FUZZ_S=$(or $(FUZZ_LONG_S),300) scripts/check.sh
+check-long: deps ## check with what does not fit CI's time (longer fuzzing, 100000 simulator seeds)
+	$(Q)ATOM_CHECK_FUZZ_S=$(or $(FUZZ_LONG_S),300) SIM_SEEDS=$(or $(SIM_LONG_SEEDS),100000) \
+		scripts/check.sh
 
 style: deps ## checkpatch on kmod/uapi (strict) and agent/cli, sparse on kmod
 	$(Q)KDIR=$(KDIR) scripts/style.sh

@@ -3,11 +3,13 @@
  * bench_dp: what one apply of N peers with their /32 routes costs, in the
  * current network namespace, each WireGuard device with its private key
  * set (as in real use). Rows, each the median of a few runs:
+ *   atom.ko  the kernel dataplane (dp_kernel over atom.ko): peers and
+ *            routes, applied by the module's worker;
  *   netlink  the userspace dataplane (dp_netlink): peers and routes;
  *   floor    one WG_CMD_SET_DEVICE sequence, the same peers, no routes;
  *   wg+ip    wg syncconf then ip -batch, for reference;
- *   one peer applied by dp_netlink to a device of N peers and to an empty
- *            one.
+ *   one peer applied (by atom.ko and by dp_netlink) to a device of N
+ *            peers and to an empty one.
  *
  *   bench_dp [N [RUNS]]
  */
@@ -22,6 +24,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "dataplane.h"
 #include "dp_netlink.h"
 #include "keyfile.h"
 #include "rtnl.h"
@@ -92,6 +95,92 @@ static void dp_new(struct dataplane *dp, char *name)
 	ret = dp->ops->setup(dp, &dev);
 	if (ret)
 		die("setup", ret, dp_netlink_error(dp));
+}
+
+/* A fresh device (made by dp_netlink) handed to atom.ko. */
+static void kernel_new(struct dataplane *nl, struct dataplane *k, char *name)
+{
+	struct dp_device dev = { 0 };
+	int ret;
+
+	dp_new(nl, name);
+	if (dp_kernel_open(k))
+		die("atom.ko open", -ENOMEM, NULL);
+	snprintf(dev.ifname, sizeof(dev.ifname), "%s", name);
+	ret = k->ops->setup(k, &dev);
+	if (ret)
+		die("atom.ko bind", ret, NULL);
+}
+
+static struct dp_change *all_changes(void)
+{
+	struct dp_change *c = calloc(n_peers, sizeof(*c));
+
+	if (!c)
+		die("calloc", -ENOMEM, NULL);
+	for (unsigned int i = 0; i < n_peers; i++) {
+		c[i].op = DP_UPSERT;
+		c[i].peer = peers[i];
+	}
+	return c;
+}
+
+static double run_kernel(void)
+{
+	struct dp_change *c = all_changes();
+	struct dataplane nl, k;
+	char name[16];
+	double t;
+	int ret;
+
+	kernel_new(&nl, &k, name);
+	t = now_ms();
+	ret = k.ops->apply(&k, c, n_peers, 1);
+	t = now_ms() - t;
+	if (ret)
+		die("atom.ko apply", ret, NULL);
+	k.ops->close(&k, false);
+	nl.ops->close(&nl, true);
+	free(c);
+	return t;
+}
+
+/* One new peer through atom.ko ONE_RUNS times (removed untimed). */
+static double run_one_kernel(bool full)
+{
+	struct dp_change c = { .op = DP_UPSERT }, *all;
+	struct dataplane nl, k;
+	double v[ONE_RUNS];
+	char name[16];
+	unsigned int i;
+	int ret;
+
+	kernel_new(&nl, &k, name);
+	if (full) {
+		all = all_changes();
+		ret = k.ops->apply(&k, all, n_peers, 1);
+		free(all);
+		if (ret)
+			die("atom.ko fill", ret, NULL);
+	}
+	for (i = 0; i < ONE_RUNS; i++) {
+		double t;
+
+		make_peer(&c.peer, n_peers + 1);
+		c.op = DP_UPSERT;
+		t = now_ms();
+		ret = k.ops->apply(&k, &c, 1, 2 + 2 * i);
+		v[i] = now_ms() - t;
+		if (ret)
+			die("atom.ko one", ret, NULL);
+		c.op = DP_REMOVE;
+		ret = k.ops->apply(&k, &c, 1, 3 + 2 * i);
+		if (ret)
+			die("atom.ko one removal", ret, NULL);
+	}
+	k.ops->close(&k, false);
+	nl.ops->close(&nl, true);
+	return median(v, ONE_RUNS);
 }
 
 static double run_netlink(void)
@@ -286,8 +375,8 @@ static double run_one(bool full)
 
 int main(int argc, char **argv)
 {
-	double nl[RUNS_MAX], fl[RUNS_MAX], wi[RUNS_MAX];
-	double m_nl, m_fl, m_wi, one_empty, one_full;
+	double nl[RUNS_MAX], fl[RUNS_MAX], wi[RUNS_MAX], ko[RUNS_MAX];
+	double m_nl, m_fl, m_wi, m_ko, one_empty, one_full, k_empty, k_full;
 	unsigned int i;
 
 	if (argc > 1)
@@ -309,28 +398,39 @@ int main(int argc, char **argv)
 		make_peer(&peers[i], i);
 	/* Interleaved, so that drift in the machine hits every row. */
 	for (i = 0; i < runs; i++) {
+		ko[i] = run_kernel();
 		nl[i] = run_netlink();
 		fl[i] = run_floor();
 		wi[i] = run_wg_ip();
-		printf("bench: run %u: netlink %.1f ms, floor %.1f ms, wg+ip %.1f ms\n",
-		       i + 1, nl[i], fl[i], wi[i]);
+		printf("bench: run %u: atom.ko %.1f ms, netlink %.1f ms, ", i + 1,
+		       ko[i], nl[i]);
+		printf("floor %.1f ms, wg+ip %.1f ms\n", fl[i], wi[i]);
 	}
+	m_ko = median(ko, runs);
 	m_nl = median(nl, runs);
 	m_fl = median(fl, runs);
 	m_wi = median(wi, runs);
 	one_empty = run_one(false);
 	one_full = run_one(true);
+	k_empty = run_one_kernel(false);
+	k_full = run_one_kernel(true);
 	printf("bench: %u peers with /32 routes, private key set, median of %u runs\n",
 	       n_peers, runs);
 	printf("bench: %-44s %10s %8s\n", "path", "ms", "x floor");
-	printf("bench: %-44s %10s %8s\n",
-	       "atom.ko apply (SLOT: added by the lead)", "-", "-");
+	printf("bench: %-44s %10.1f %8.2f\n", "atom.ko apply (peers + routes)",
+	       m_ko, m_ko / m_fl);
 	printf("bench: %-44s %10.1f %8.2f\n", "netlink backend apply (peers + routes)",
 	       m_nl, m_nl / m_fl);
 	printf("bench: %-44s %10.1f %8.2f\n", "floor: WG_CMD_SET_DEVICE only, no routes",
 	       m_fl, 1.0);
 	printf("bench: %-44s %10.1f %8.2f\n", "wg syncconf + ip -batch", m_wi,
 	       m_wi / m_fl);
+	printf("bench: atom.ko / netlink backend                      %8.2f\n",
+	       m_ko / m_nl);
+	printf("bench: atom.ko, one peer on an empty device   %10.3f ms\n",
+	       k_empty);
+	printf("bench: atom.ko, one peer on a device of %5u %10.3f ms (%.2fx empty)\n",
+	       n_peers, k_full, k_full / k_empty);
 	printf("bench: one peer on an empty device            %10.3f ms\n",
 	       one_empty);
 	printf("bench: one peer on a device of %5u peers     %10.3f ms (%.2fx empty)\n",

@@ -1,6 +1,6 @@
 #!/bin/busybox sh
 # PID 1 of the test VM. Runs the selftests named on the kernel command line
-# (atom.tests=a.sh,b.sh) with kselftest's runner, writes their TAP to the
+# (atomvm.tests=a.sh,b.sh) with kselftest's runner, writes their TAP to the
 # second serial port (ttyS1, a file on the host), then powers off. Kernel
 # messages go to ttyS0; the host judges both.
 /bin/busybox --install -s /bin
@@ -29,8 +29,8 @@ hostname atom-vm
 tests=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
-	atom.tests=*) tests=$(echo "${arg#atom.tests=}" | tr , ' ') ;;
-	atom.timeout=*) echo "timeout=${arg#atom.timeout=}" >/selftests/settings ;;
+	atomvm.tests=*) tests=$(echo "${arg#atomvm.tests=}" | tr , ' ') ;;
+	atomvm.timeout=*) echo "timeout=${arg#atomvm.timeout=}" >/selftests/settings ;;
 	esac
 done
 

@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
 	--test) tests+=("$2"); shift 2 ;;
 	--deadline) deadline=$2; shift 2 ;;
 	--name) label=$2; shift 2 ;;
-	--timeout) timeout_arg=" atom.timeout=$2"; shift 2 ;;
+	--timeout) timeout_arg=" atomvm.timeout=$2"; shift 2 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -119,7 +119,7 @@ timeout --foreground "$deadline" qemu-system-x86_64 \
 	-nodefaults -nographic -no-reboot -monitor none \
 	-accel "$accel" -cpu "$cpu" -smp 2 -m 2G \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 loglevel=7 panic=-1 atom.tests=$list$timeout_arg" \
+	-append "console=ttyS0 loglevel=7 panic=-1 atomvm.tests=$list$timeout_arg" \
 	-serial "file:$console" -serial "file:$out" \
 	-device virtio-rng-pci
 qrc=$?
