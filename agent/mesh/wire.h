@@ -30,7 +30,9 @@ static inline uint8_t *mw_room(struct mw *w, size_t n)
 {
 	uint8_t *p;
 
-	if (w->err || n > w->cap - w->len) {
+	if (w->err)
+		return NULL;
+	if (n > w->cap - w->len) {
 		w->err = -EMSGSIZE;
 		return NULL;
 	}
