@@ -256,14 +256,15 @@ static void test_unique_name_and_key(void **state)
 static void test_tombstoned_key_refused(void **state)
 {
 	struct mesh_state *s = *state;
+	uint8_t key[MESH_KEY_LEN];
 	struct mesh_apply_out out;
 	struct mesh_cmd c;
 
 	world(s, 24, 0, 10);
 	join_ok(s, 10, 0, 1);
 	evict_remove(s, 11, 1);
-	assert_true(mesh_tombstoned(s, (const uint8_t[MESH_KEY_LEN]){
-						  1, 0xaa }));
+	t_key(key, 1);
+	assert_true(mesh_tombstoned(s, key));
 	/* the same key under a new name and a fresh token */
 	t_token(&c, 20, 1, 1, 60000, MESH_ROLE_MEMBER);
 	assert_int_equal(t_apply(s, &c, &out), 0);
