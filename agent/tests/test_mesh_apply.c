@@ -437,6 +437,33 @@ static void test_evict_then_remove_deltas(void **state)
 	assert_int_equal(t_apply(s, &c, &out), MESH_E_LAST_ADMIN);
 }
 
+static void test_token_table_is_bounded(void **state)
+{
+	struct mesh_state *s = *state;
+	struct mesh_apply_out out;
+	struct mesh_cmd c;
+	int i;
+
+	world(s, 24, 0, 1);
+	for (i = 1; i < MESH_TOKENS_MAX; i++) {
+		t_token(&c, 10 + (uint64_t)i, i, 1, 1000, MESH_ROLE_MEMBER);
+		c.token_create.id[2] = (uint8_t)(i >> 8);
+		assert_int_equal(t_apply(s, &c, &out), 0);
+	}
+	/* full of live tokens: refused */
+	t_token(&c, 1000, 0, 1, 1000, MESH_ROLE_MEMBER);
+	c.token_create.id[3] = 1;
+	assert_int_equal(t_apply(s, &c, &out), MESH_E_FULL);
+	assert_int_equal(s->n_tokens, MESH_TOKENS_MAX);
+	/* seconds later the short ones are dead and make room */
+	c.seq = 1001;
+	c.ts_ms += 2000;
+	c.token_create.expiry_ms = c.ts_ms + 1000;
+	assert_int_equal(t_apply(s, &c, &out), 0);
+	assert_int_equal(s->n_tokens, 2);
+	assert_int_equal(join(s, 1002, 0, 1), 0);	/* token 0 kept */
+}
+
 static void test_refusal_changes_nothing(void **state)
 {
 	struct mesh_state *s = *state, *before;
@@ -486,6 +513,7 @@ int main(void)
 		T(test_dedup_window_is_bounded),
 		T(test_repeated_join_same_acceptance),
 		T(test_evict_then_remove_deltas),
+		T(test_token_table_is_bounded),
 		T(test_refusal_changes_nothing),
 	};
 
