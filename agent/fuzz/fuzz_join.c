@@ -222,9 +222,7 @@ static void fuzz_evicted(const uint8_t *p, const uint8_t *end)
 	memset(members[0], 0x66, sizeof(members[0]));
 	while (next_msg(&p, end, &msg, &len)) {
 		join_probe_decode(msg, len, pub, nonce);
-		join_evicted_verify(priv, nonce,
-				    (const uint8_t (*)[JOIN_WG_KEY_LEN])members,
-				    1, msg, len);
+		join_evicted_verify(priv, nonce, members[0], 1, msg, len);
 		free(msg);
 	}
 }
@@ -295,6 +293,18 @@ static void seed_member(FILE *f, const char *tail)
 	fputs(tail, f);
 }
 
+static FILE *seed_file(const char *dir, const char *name)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f)
+		abort();
+	return f;
+}
+
 int main(int argc, char **argv)
 {
 	static const uint8_t accept[] = {
@@ -304,40 +314,33 @@ int main(int argc, char **argv)
 		24, 0, 0, 0, 3, 'a', 'b', 'c',
 	};
 	static const uint8_t refuse[] = { JOIN_KIND_REFUSE, 0, 3 };
+	static const uint8_t unauth[] = { JOIN_MSG_UNAUTHORIZED, JOIN_VERSION };
 	uint8_t probe[JOIN_PROBE_LEN], nonce[JOIN_NONCE_LEN];
-	char path[4096];
 	FILE *f;
 
 	if (argc != 2)
 		return 2;
 	init();
-#define OPEN(name) do { \
-		snprintf(path, sizeof(path), "%s/%s", argv[1], name); \
-		f = fopen(path, "wb"); \
-		if (!f) \
-			return 1; \
-	} while (0)
-	OPEN("member-accept");
+	f = seed_file(argv[1], "member-accept");
 	seed_member(f, "members");
 	fclose(f);
-	OPEN("member-refuse");
+	f = seed_file(argv[1], "member-refuse");
 	seed_member(f, "xx");
 	fclose(f);
-	OPEN("joiner-unauthorized");
+	f = seed_file(argv[1], "joiner-unauthorized");
 	fputc(1, f);
-	put_msg(f, (const uint8_t[]){ JOIN_MSG_UNAUTHORIZED, JOIN_VERSION }, 2);
+	put_msg(f, unauth, sizeof(unauth));
 	fclose(f);
-	OPEN("accept-plain");
+	f = seed_file(argv[1], "accept-plain");
 	fputc(2, f);
 	fwrite(accept, 1, sizeof(accept), f);
 	fclose(f);
-	OPEN("refuse-plain");
+	f = seed_file(argv[1], "refuse-plain");
 	fputc(2, f);
 	fwrite(refuse, 1, sizeof(refuse), f);
 	fclose(f);
-	OPEN("probe");
+	f = seed_file(argv[1], "probe");
 	fputc(3, f);
-	memset(probe, 0, sizeof(probe));
 	join_probe_encode(verifier, nonce, probe);
 	put_msg(f, probe, sizeof(probe));
 	fclose(f);

@@ -106,7 +106,7 @@ int join_evicted_encode(const uint8_t member_priv[JOIN_WG_KEY_LEN],
 
 int join_evicted_verify(const uint8_t node_priv[JOIN_WG_KEY_LEN],
 			const uint8_t nonce_n[JOIN_NONCE_LEN],
-			const uint8_t (*members)[JOIN_WG_KEY_LEN], size_t n,
+			const uint8_t *members, size_t n,
 			const uint8_t *in, size_t len)
 {
 	const uint8_t *member_pub = in + JOIN_HDR_LEN;
@@ -121,7 +121,8 @@ int join_evicted_verify(const uint8_t node_priv[JOIN_WG_KEY_LEN],
 		return -EPROTO;
 	crypto_scalarmult_base(node_pub, node_priv);
 	for (i = 0; i < n; i++)
-		if (!memcmp(members[i], member_pub, JOIN_WG_KEY_LEN))
+		if (!memcmp(members + i * JOIN_WG_KEY_LEN, member_pub,
+			    JOIN_WG_KEY_LEN))
 			break;
 	/* Only a member we knew speaks for the cluster; never ourselves. */
 	if (i == n || !memcmp(member_pub, node_pub, JOIN_WG_KEY_LEN))

@@ -48,13 +48,14 @@ int join_evicted_encode(const uint8_t member_priv[JOIN_WG_KEY_LEN],
 
 /*
  * Node: 0 only if in is an EVICTED for this node and nonce_n, MACed by
- * one of the n member keys it knows (its last view of the state).
+ * one of the n member keys it knows (its last view of the state), given
+ * as n * JOIN_WG_KEY_LEN bytes.
  * -EACCES for a MAC that does not verify or an unknown member key,
  * -EPROTO or -EMSGSIZE for a malformed message.
  */
 int join_evicted_verify(const uint8_t node_priv[JOIN_WG_KEY_LEN],
 			const uint8_t nonce_n[JOIN_NONCE_LEN],
-			const uint8_t (*members)[JOIN_WG_KEY_LEN], size_t n,
+			const uint8_t *members, size_t n,
 			const uint8_t *in, size_t len);
 
 #endif /* ATOM_JOIN_EVICTED_H */

@@ -60,14 +60,12 @@ static int on_hello(struct join_member *m, const uint8_t *in, size_t len,
 	memcpy(m->hello, in, JOIN_HELLO_LEN);
 	ret = m->lookup(m->lookup_ctx, in + JOIN_HDR_LEN, m->verifier,
 			m->server_key);
-	if (ret == -ENOENT) {
+	if (ret && ret != -ENOENT)
+		return ret < 0 ? ret : -EINVAL;
+	m->known = !ret;
+	if (!m->known) {
 		memcpy(m->verifier, m->dummy, sizeof(m->verifier));
 		randombytes_buf(m->server_key, sizeof(m->server_key));
-		m->known = false;
-	} else if (ret) {
-		return ret < 0 ? ret : -EINVAL;
-	} else {
-		m->known = true;
 	}
 	/* Same answer for a known and an unknown id. */
 	join_put_hdr(m->challenge, JOIN_MSG_CHALLENGE);

@@ -205,8 +205,9 @@ void join_seal_key(const uint8_t server_key[JOIN_SERVER_KEY_LEN],
 int join_seal(const uint8_t key[32], const uint8_t *plain, size_t plain_len,
 	      uint8_t *out, size_t cap, size_t *ret_len)
 {
-	unsigned long long clen;
 	uint8_t *nonce = out + JOIN_HDR_LEN;
+	uint8_t *c = nonce + JOIN_SEAL_NONCE_LEN;
+	unsigned long long clen;
 
 	if (plain_len > JOIN_MSG_MAX - JOIN_SEALED_OVERHEAD)
 		return -EMSGSIZE;
@@ -214,9 +215,10 @@ int join_seal(const uint8_t key[32], const uint8_t *plain, size_t plain_len,
 		return -ENOBUFS;
 	join_put_hdr(out, JOIN_MSG_SEALED);
 	randombytes_buf(nonce, JOIN_SEAL_NONCE_LEN);
-	if (crypto_aead_xchacha20poly1305_ietf_encrypt(
-		    nonce + JOIN_SEAL_NONCE_LEN, &clen, plain, plain_len,
-		    out, JOIN_HDR_LEN, NULL, nonce, key))
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(c, &clen, plain,
+						       plain_len, out,
+						       JOIN_HDR_LEN, NULL,
+						       nonce, key))
 		return -EINVAL;
 	*ret_len = JOIN_HDR_LEN + JOIN_SEAL_NONCE_LEN + (size_t)clen;
 	return 0;
@@ -226,6 +228,7 @@ int join_open(const uint8_t key[32], const uint8_t *in, size_t len,
 	      uint8_t **ret_plain, size_t *ret_plain_len)
 {
 	const uint8_t *nonce = in + JOIN_HDR_LEN;
+	const uint8_t *c = nonce + JOIN_SEAL_NONCE_LEN;
 	unsigned long long plen;
 	uint8_t *plain;
 	size_t n;
@@ -239,9 +242,10 @@ int join_open(const uint8_t key[32], const uint8_t *in, size_t len,
 	plain = malloc(n ? n : 1);
 	if (!plain)
 		return -ENOMEM;
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-		    plain, &plen, NULL, nonce + JOIN_SEAL_NONCE_LEN,
-		    n + JOIN_SEAL_TAG_LEN, in, JOIN_HDR_LEN, nonce, key)) {
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &plen, NULL, c,
+						       n + JOIN_SEAL_TAG_LEN,
+						       in, JOIN_HDR_LEN,
+						       nonce, key)) {
 		free(plain);
 		return -EBADMSG;
 	}

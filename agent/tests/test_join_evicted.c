@@ -64,9 +64,8 @@ static void answer(struct fx *f, const struct keys *member)
 
 static int verify(struct fx *f, const uint8_t *msg, size_t len)
 {
-	return join_evicted_verify(f->node.priv, f->nonce,
-				   (const uint8_t (*)[JOIN_WG_KEY_LEN])f->members,
-				   2, msg, len);
+	return join_evicted_verify(f->node.priv, f->nonce, f->members[0], 2,
+				   msg, len);
 }
 
 static void test_reply_verifies(void **state)
