@@ -49,6 +49,7 @@ static int decode_field(const char *s, size_t b64len, uint8_t *bin,
 	const char *end = NULL;
 	size_t got = 0;
 	size_t i;
+	int ret;
 
 	for (i = 0; i < b64len; i++) {
 		char c = s[i];
@@ -64,9 +65,9 @@ static int decode_field(const char *s, size_t b64len, uint8_t *bin,
 	/* Refuse non-zero trailing bits: one token, one spelling. */
 	sodium_bin2base64(again, sizeof(again), bin, len,
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	if (memcmp(again, s, b64len))
-		return -EINVAL;
-	return 0;
+	ret = memcmp(again, s, b64len) ? -EINVAL : 0;
+	sodium_memzero(again, sizeof(again));
+	return ret;
 }
 
 int join_token_parse(const char *s, struct join_token *t)
