@@ -17,6 +17,7 @@
 
 #include "join/handshake.h"
 #include "join/token.h"
+#include "join/wire.h"
 
 #define CLUSTER_ID 0x1122334455667788ULL
 
@@ -626,6 +627,71 @@ static void test_bounds(void **state)
 	assert_int_equal(join_request_check(&f->req), -EINVAL);
 }
 
+/* Opens, but says something impossible: refused, nothing handed out. */
+static void expect_bad_plain(struct fx *f, const uint8_t *plain, size_t len)
+{
+	struct join_outcome out;
+	struct join_request got;
+	size_t n, slen;
+
+	join_joiner_release(&f->j);
+	join_member_release(&f->m);
+	assert_int_equal(run_to_request(f, &f->token, &got), JOIN_DONE);
+	assert_int_equal(join_seal(f->m.seal_key, plain, len, f->buf,
+				   JOIN_MSG_MAX, &slen), 0);
+	assert_int_equal(join_joiner_step(&f->j, f->buf, slen, NULL, 0, &n,
+					  &out), -EPROTO);
+	assert_null(out.buf);
+	assert_int_equal(out.refusal, 0);
+}
+
+static void test_authentic_but_malformed_reply_refused(void **state)
+{
+	uint8_t good[JOIN_ACCEPT_FIXED_LEN + 2] = {
+		JOIN_KIND_ACCEPT, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+		0x88, 4, 10, 42, 0, 2, [26] = 10, 42, 0, 0, [42] = 24,
+		0, 0, 0, 2, 'm', 'm',
+	};
+	uint8_t p[sizeof(good) + 1];
+	struct join_outcome out;
+	struct join_request got;
+	struct fx *f = *state;
+	size_t n, slen;
+
+	/* The control: this plaintext is a valid acceptance. */
+	assert_int_equal(run_to_request(f, &f->token, &got), JOIN_DONE);
+	assert_int_equal(join_seal(f->m.seal_key, good, sizeof(good), f->buf,
+				   JOIN_MSG_MAX, &slen), 0);
+	assert_int_equal(join_joiner_step(&f->j, f->buf, slen, NULL, 0, &n,
+					  &out), JOIN_DONE);
+	assert_int_equal(out.acc.members_len, 2);
+	join_outcome_release(&out);
+
+	memcpy(p, good, sizeof(good));
+	p[8] ^= 1;			/* another cluster's id */
+	expect_bad_plain(f, p, sizeof(good));
+	memcpy(p, good, sizeof(good));
+	p[9] = 5;			/* no such family */
+	expect_bad_plain(f, p, sizeof(good));
+	memcpy(p, good, sizeof(good));
+	p[42] = 33;			/* /33 in IPv4 */
+	expect_bad_plain(f, p, sizeof(good));
+	memcpy(p, good, sizeof(good));
+	p[20] = 1;			/* junk past an IPv4 address */
+	expect_bad_plain(f, p, sizeof(good));
+	memcpy(p, good, sizeof(good));
+	p[46] = 3;			/* list longer than what follows */
+	expect_bad_plain(f, p, sizeof(good));
+	memcpy(p, good, sizeof(good));
+	p[sizeof(good)] = 0;		/* one byte more than the list */
+	expect_bad_plain(f, p, sizeof(good) + 1);
+	expect_bad_plain(f, good, JOIN_ACCEPT_FIXED_LEN - 1);
+	expect_bad_plain(f, (const uint8_t[]){ JOIN_KIND_REFUSE, 0, 0 }, 3);
+	expect_bad_plain(f, (const uint8_t[]){ JOIN_KIND_REFUSE, 0, 1, 0 }, 4);
+	expect_bad_plain(f, (const uint8_t[]){ 3, 0, 1 }, 3);
+	expect_bad_plain(f, good, 0);
+}
+
 static void test_steps_after_end_refused(void **state)
 {
 	struct join_outcome out;
@@ -666,6 +732,7 @@ int main(void)
 		T(test_forged_accept_without_server_key),
 		T(test_truncated_and_oversized),
 		T(test_bounds),
+		T(test_authentic_but_malformed_reply_refused),
 		T(test_steps_after_end_refused),
 #undef T
 	};
