@@ -191,6 +191,11 @@ struct join_member {
 	uint8_t seal_key[32];
 };
 
+/*
+ * One per connection. m holds the token's server key once HELLO is in:
+ * call join_member_release on every path (the steps do it themselves
+ * when they end the exchange).
+ */
 int join_member_init(struct join_member *m, uint64_t cluster_id,
 		     join_lookup_fn lookup, void *lookup_ctx);
 
@@ -207,7 +212,12 @@ int join_member_step(struct join_member *m, const uint8_t *in, size_t len,
 		     uint8_t *out, size_t cap, size_t *ret_len,
 		     struct join_request *ret_req);
 
-/* Seal the answer into out; then the exchange is over. */
+/*
+ * Seal the answer into out (join_sealed_accept_len or JOIN_MSG_MAX
+ * bytes); then the exchange is over. -EINVAL for an acceptance out of
+ * bounds or a zero reason (the exchange stays open), -EINVAL also when
+ * no authentic request is pending.
+ */
 int join_member_accept(struct join_member *m, const struct join_acceptance *acc,
 		       uint8_t *out, size_t cap, size_t *ret_len);
 int join_member_refuse(struct join_member *m, uint16_t reason, uint8_t *out,

@@ -37,7 +37,10 @@ struct join_token {
 /* A fresh random token. */
 void join_token_generate(struct join_token *t);
 
-/* The printable form; out holds JOIN_TOKEN_STR_LEN + 1 bytes. */
+/*
+ * The printable form; out holds JOIN_TOKEN_STR_LEN + 1 bytes. It holds
+ * the secret: print it once, then sodium_memzero it.
+ */
 void join_token_format(const struct join_token *t,
 		       char out[JOIN_TOKEN_STR_LEN + 1]);
 
