@@ -514,9 +514,9 @@ static void commit(struct atom_dev *d, struct exec *x)
 	}
 }
 
-static int open_socks(struct exec *x, struct net *net)
+static int open_socks(struct exec *x, struct net *net, bool resolve)
 {
-	int ret;
+	int ret = 0;
 
 	ret = atom_nlsock_open(&x->gs, net, NETLINK_GENERIC);
 	if (ret < 0) {
@@ -532,7 +532,9 @@ static int open_socks(struct exec *x, struct net *net)
 	}
 	x->wg.s = &x->gs;
 	x->wg.ifindex = x->ifindex;
-	ret = atom_wg_family(&x->gs, &x->wg.family);
+	/* A dump of every family costs more than a small batch: once. */
+	if (resolve)
+		ret = atom_wg_family(&x->gs, &x->wg.family);
 	if (ret < 0)
 		fail(x->res, ret, ATOM_PHASE_LOOKUP, ATOM_ITEM_NONE,
 		     "no WireGuard generic netlink family");
@@ -552,6 +554,7 @@ static void run_bind(struct atom_job *job, struct atom_net *an, struct exec *x)
 		     "out of memory");
 		return;
 	}
+	d->wg_family = x->wg.family;
 	ret = atom_wg_read(&x->gs, x->wg.family, d);
 	if (!ret)
 		ret = atom_route_read(&x->rs, d);
@@ -600,6 +603,7 @@ static void run_batch(struct atom_job *job, struct atom_net *an,
 		goto out_unlock;
 	}
 	ret = plan(job, d, x);
+	x->wg.family = d->wg_family;
 	mutex_unlock(&an->lock);
 	if (ret < 0) {
 		fail(x->res, ret, ATOM_PHASE_CHECK, ATOM_ITEM_NONE,
@@ -637,7 +641,7 @@ void atom_apply_run(struct atom_job *job, struct atom_net *an,
 	}
 	x->res = res;
 	x->ifindex = job->ifindex;
-	if (open_socks(x, job->net) < 0)
+	if (open_socks(x, job->net, job->cmd == ATOM_CMD_BIND) < 0)
 		goto out;
 	if (job->cmd == ATOM_CMD_BIND)
 		run_bind(job, an, x);

@@ -45,6 +45,11 @@ struct atom_dev {
 	char ifname[IFNAMSIZ];
 	u8 pubkey[ATOM_KEY_LEN];
 	bool has_pubkey;
+	/*
+	 * WireGuard's generic netlink family id, resolved at bind: valid as
+	 * long as the device exists (its module cannot leave under it).
+	 */
+	u16 wg_family;
 	u32 n;
 	u32 drift;
 	DECLARE_HASHTABLE(by_key, ATOM_HASH_BITS);
