@@ -15,7 +15,7 @@ ktap_plan 8
 
 netns_new 1
 netns_new 2
-veth_pair
+veth_link 1 2
 
 configure() {
 	dp_setup 1 n1 10.99.0.1 &&

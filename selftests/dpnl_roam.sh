@@ -13,7 +13,7 @@ ktap_plan 6
 
 netns_new 1
 netns_new 2
-veth_pair
+veth_link 1 2
 dp_setup 1 n1 10.99.0.1
 dp_setup 2 n2 10.99.0.2
 dp 2 apply wg0 1 <<SPEC

@@ -13,12 +13,7 @@ ktap_plan 6
 
 wg_dev 1
 wg_dev 2
-ip link add veth1 netns "$(netns_name 1)" type veth \
-	peer name veth2 netns "$(netns_name 2)"
-nsx 1 ip addr add 192.0.2.1/24 dev veth1
-nsx 2 ip addr add 192.0.2.2/24 dev veth2
-nsx 1 ip link set veth1 up
-nsx 2 ip link set veth2 up
+veth_link 1 2
 pub1=$(ip netns exec "$(netns_name 1)" wg show wg0 public-key)
 pub2=$(ip netns exec "$(netns_name 2)" wg show wg0 public-key)
 nsx 2 wg set wg0 peer "$pub1" endpoint 192.0.2.1:51820 allowed-ips 10.99.0.1/32

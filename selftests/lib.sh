@@ -67,6 +67,17 @@ netns_name() {
 	echo "$ATOM_NS_PREFIX-$1"
 }
 
+# veth_link A B: veth$A in namespace A (192.0.2.A/24) wired to veth$B in
+# namespace B (192.0.2.B/24), both up: the underlay between two nodes.
+veth_link() {
+	ip link add "veth$1" netns "$(netns_name "$1")" type veth \
+		peer name "veth$2" netns "$(netns_name "$2")" &&
+	nsx "$1" ip addr add "192.0.2.$1/24" dev "veth$1" &&
+	nsx "$2" ip addr add "192.0.2.$2/24" dev "veth$2" &&
+	nsx "$1" ip link set "veth$1" up &&
+	nsx "$2" ip link set "veth$2" up
+}
+
 # on_exit "command": run at exit, last registered first.
 on_exit() {
 	ATOM_CLEANUPS=("$*" "${ATOM_CLEANUPS[@]}")

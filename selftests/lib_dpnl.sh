@@ -70,16 +70,6 @@ has_line() {
 	grep -qxF -- "$1"
 }
 
-# veth_pair: ns1 veth1 192.0.2.1/24 <-> ns2 veth2 192.0.2.2/24.
-veth_pair() {
-	ip link add veth1 netns "$(netns_name 1)" type veth \
-		peer name veth2 netns "$(netns_name 2)" &&
-	nsx 1 ip addr add 192.0.2.1/24 dev veth1 &&
-	nsx 2 ip addr add 192.0.2.2/24 dev veth2 &&
-	nsx 1 ip link set veth1 up &&
-	nsx 2 ip link set veth2 up
-}
-
 # peer_field N KEY FIELD: one field (wg show dump numbering) of a peer.
 peer_field() {
 	ip netns exec "$(netns_name "$1")" wg show wg0 dump |
