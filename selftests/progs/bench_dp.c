@@ -145,23 +145,23 @@ static double run_kernel(void)
 	return t;
 }
 
-/* One new peer through atom.ko ONE_RUNS times (removed untimed). */
-static double run_one_kernel(bool full)
+/*
+ * One new peer applied to dp ONE_RUNS times (removed untimed in between),
+ * after filling it with the N peers if full; the median.
+ */
+static double time_one(struct dataplane *dp, bool full, const char *what)
 {
 	struct dp_change c = { .op = DP_UPSERT }, *all;
-	struct dataplane nl, k;
 	double v[ONE_RUNS];
-	char name[16];
 	unsigned int i;
 	int ret;
 
-	kernel_new(&nl, &k, name);
 	if (full) {
 		all = all_changes();
-		ret = k.ops->apply(&k, all, n_peers, 1);
+		ret = dp->ops->apply(dp, all, n_peers, 1);
 		free(all);
 		if (ret)
-			die("atom.ko fill", ret, NULL);
+			die(what, ret, NULL);
 	}
 	for (i = 0; i < ONE_RUNS; i++) {
 		double t;
@@ -169,35 +169,39 @@ static double run_one_kernel(bool full)
 		make_peer(&c.peer, n_peers + 1);
 		c.op = DP_UPSERT;
 		t = now_ms();
-		ret = k.ops->apply(&k, &c, 1, 2 + 2 * i);
+		ret = dp->ops->apply(dp, &c, 1, 2 + 2 * i);
 		v[i] = now_ms() - t;
 		if (ret)
-			die("atom.ko one", ret, NULL);
+			die(what, ret, NULL);
 		c.op = DP_REMOVE;
-		ret = k.ops->apply(&k, &c, 1, 3 + 2 * i);
+		ret = dp->ops->apply(dp, &c, 1, 3 + 2 * i);
 		if (ret)
-			die("atom.ko one removal", ret, NULL);
+			die(what, ret, NULL);
 	}
+	return median(v, ONE_RUNS);
+}
+
+static double run_one_kernel(bool full)
+{
+	struct dataplane nl, k;
+	char name[16];
+	double t;
+
+	kernel_new(&nl, &k, name);
+	t = time_one(&k, full, "atom.ko, one peer");
 	k.ops->close(&k, false);
 	nl.ops->close(&nl, true);
-	return median(v, ONE_RUNS);
+	return t;
 }
 
 static double run_netlink(void)
 {
-	struct dp_change *c = calloc(n_peers, sizeof(*c));
+	struct dp_change *c = all_changes();
 	struct dataplane dp;
 	char name[16];
 	double t;
-	unsigned int i;
 	int ret;
 
-	if (!c)
-		die("calloc", -ENOMEM, NULL);
-	for (i = 0; i < n_peers; i++) {
-		c[i].op = DP_UPSERT;
-		c[i].peer = peers[i];
-	}
 	dp_new(&dp, name);
 	t = now_ms();
 	ret = dp.ops->apply(&dp, c, n_peers, 1);
@@ -330,47 +334,16 @@ static double run_wg_ip(void)
 	return t;
 }
 
-/* One new peer applied ONE_RUNS times (removed untimed in between). */
 static double run_one(bool full)
 {
 	struct dataplane dp;
-	struct dp_change c = { .op = DP_UPSERT }, *all = NULL;
-	double v[ONE_RUNS];
 	char name[16];
-	unsigned int i;
-	int ret;
+	double t;
 
 	dp_new(&dp, name);
-	if (full) {
-		all = calloc(n_peers, sizeof(*all));
-		if (!all)
-			die("calloc", -ENOMEM, NULL);
-		for (i = 0; i < n_peers; i++) {
-			all[i].op = DP_UPSERT;
-			all[i].peer = peers[i];
-		}
-		ret = dp.ops->apply(&dp, all, n_peers, 1);
-		if (ret)
-			die("fill", ret, dp_netlink_error(&dp));
-		free(all);
-	}
-	for (i = 0; i < ONE_RUNS; i++) {
-		double t;
-
-		make_peer(&c.peer, n_peers + 1);
-		c.op = DP_UPSERT;
-		t = now_ms();
-		ret = dp.ops->apply(&dp, &c, 1, 2 + 2 * i);
-		v[i] = now_ms() - t;
-		if (ret)
-			die("one", ret, dp_netlink_error(&dp));
-		c.op = DP_REMOVE;
-		ret = dp.ops->apply(&dp, &c, 1, 3 + 2 * i);
-		if (ret)
-			die("one removal", ret, dp_netlink_error(&dp));
-	}
+	t = time_one(&dp, full, "netlink backend, one peer");
 	dp.ops->close(&dp, true);
-	return median(v, ONE_RUNS);
+	return t;
 }
 
 int main(int argc, char **argv)
