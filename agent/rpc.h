@@ -34,6 +34,32 @@ enum rpc_op {
 	RPC_OP_PROBE_READ,
 	RPC_OP_RAFT_MEMBER,
 	RPC_OP_RAFT_TRANSFER,
+	/*
+	 * The mesh, from the CLI (any node; a follower forwards mutating
+	 * ones to the leader's mesh RPC, same op and attributes, adding
+	 * RPC_A_CLIENT and RPC_A_SEQ, the request id the leader dedups on).
+	 *   TOKEN_CREATE  RPC_A_USES, RPC_A_TTL_S (0: never expires),
+	 *                 RPC_A_ROLE -> RPC_A_TOKEN, RPC_A_TOKEN_ID,
+	 *                 RPC_A_EXPIRES
+	 *   TOKEN_LIST    -> one RPC_A_TOKEN_ENTRY nest per token
+	 *   TOKEN_REVOKE  RPC_A_TOKEN_ID
+	 *   NODE_LIST     -> one RPC_A_NODE nest per node
+	 *   NODE_REMOVE   RPC_A_NAME
+	 *   NODE_SET      RPC_A_NAME, RPC_A_ENDPOINT
+	 */
+	RPC_OP_TOKEN_CREATE,
+	RPC_OP_TOKEN_LIST,
+	RPC_OP_TOKEN_REVOKE,
+	RPC_OP_NODE_LIST,
+	RPC_OP_NODE_REMOVE,
+	RPC_OP_NODE_SET,
+	/*
+	 * Agent to leader only (mesh RPC): propose an encoded mesh command
+	 * (RPC_A_CMD; the leader stamps its clock) -> RPC_A_RESULT_CODE,
+	 * RPC_A_RESULT, RPC_A_INDEX; an evicted node's acknowledgement.
+	 */
+	RPC_OP_MESH_PROPOSE,
+	RPC_OP_EVICT_ACK,
 	__RPC_OP_MAX
 };
 
@@ -66,6 +92,30 @@ enum rpc_attr {
 	RPC_A_LEARNERS,		/* u32 */
 	RPC_A_DISK_FULL,	/* u32 bool */
 	RPC_A_LAST_INDEX,	/* u64 */
+	RPC_A_USES,		/* u32: token uses (create), uses left (list) */
+	RPC_A_TTL_S,		/* u64: token lifetime in seconds, 0: none */
+	RPC_A_ROLE,		/* string: admin, member */
+	RPC_A_TOKEN,		/* string: atom.<id>.<secret>, create only */
+	RPC_A_TOKEN_ID,		/* string: base64url */
+	RPC_A_EXPIRES,		/* u64: unix seconds, 0: never */
+	RPC_A_REVOKED,		/* u32 bool */
+	RPC_A_TOKEN_ENTRY,	/* nest: TOKEN_ID, USES, EXPIRES, ROLE, REVOKED */
+	/*
+	 * nest: NAME, MESH_IP, PUBLIC_KEY, ENDPOINT, RAFT_ROLE, SELF, ONLINE,
+	 * LAST_HANDSHAKE, ROLE, STATE, VOTER
+	 */
+	RPC_A_NODE,
+	RPC_A_ENDPOINT,		/* string: host:port, [v6]:port, "" none */
+	RPC_A_SELF,		/* u32 bool */
+	RPC_A_ONLINE,		/* u32 bool */
+	RPC_A_LAST_HANDSHAKE,	/* u64: unix seconds, 0: never */
+	RPC_A_STATE,		/* string: active, evicting */
+	RPC_A_VOTER,		/* string: auto, never */
+	RPC_A_CLIENT,		/* u64: request id, client part */
+	RPC_A_SEQ,		/* u64: request id, sequence part */
+	RPC_A_CMD,		/* bytes: an encoded mesh command */
+	RPC_A_RESULT_CODE,	/* u32: -(MESH_E_*) or 0 */
+	RPC_A_RESULT,		/* bytes: the result payload */
 	__RPC_A_MAX
 };
 
