@@ -38,7 +38,10 @@ struct node {
 	struct pending *pend;
 	size_t n_pend, cap_pend;
 	uint64_t *peers;		/* ids known to the transport */
+	uint64_t *seen;			/* when each last sent us a frame */
 	size_t n_peers, cap_peers;
+	bool (*accept)(void *ctx, uint32_t ip);
+	void *accept_ctx;
 	uint64_t last_snapshot;
 	/* a ready that could not be persisted (disk full), retried */
 	bool stuck;
@@ -90,6 +93,10 @@ static int ensure_peer(struct node *n, uint64_t id)
 		if (!p)
 			return -ENOMEM;
 		n->peers = p;
+		p = realloc(n->seen, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		n->seen = p;
 		n->cap_peers = cap;
 	}
 	sa.sin_addr = node_ip_of(id);
@@ -97,8 +104,19 @@ static int ensure_peer(struct node *n, uint64_t id)
 	err = transport_peer_set(n->tp, id, (struct sockaddr *)&sa, sizeof(sa));
 	if (err)
 		return err;
+	n->seen[n->n_peers] = 0;
 	n->peers[n->n_peers++] = id;
 	return 0;
+}
+
+static void saw_peer(struct node *n, uint64_t id)
+{
+	for (size_t i = 0; i < n->n_peers; i++) {
+		if (n->peers[i] == id) {
+			n->seen[i] = loop_now_ms(n->loop) ?: 1;
+			return;
+		}
+	}
 }
 
 static void sync_peers(struct node *n)
@@ -366,6 +384,7 @@ static void on_frame(void *ctx, uint64_t from, uint8_t type,
 		raft_msg_release(&m);
 		return;
 	}
+	saw_peer(n, from);
 	raft_tick(n->r, loop_now_ms(n->loop));
 	err = raft_step(n->r, &m);
 	raft_msg_release(&m);
@@ -379,11 +398,38 @@ static bool accept_peer(void *ctx, uint64_t id, const struct sockaddr *addr,
 			socklen_t addrlen)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+	struct node *n = ctx;
 
-	(void)ctx;
 	if (addr->sa_family != AF_INET || addrlen < sizeof(*sin))
 		return false;
-	return id <= UINT32_MAX && ntohl(sin->sin_addr.s_addr) == id;
+	if (id > UINT32_MAX || ntohl(sin->sin_addr.s_addr) != id)
+		return false;
+	return !n->accept || raft_role_of(n->r, id) ||
+	       n->accept(n->accept_ctx, (uint32_t)id);
+}
+
+void node_set_accept(struct node *n, bool (*fn)(void *ctx, uint32_t ip),
+		     void *ctx)
+{
+	n->accept = fn;
+	n->accept_ctx = ctx;
+}
+
+uint64_t node_contact_age_ms(const struct node *n, struct in_addr ip)
+{
+	uint64_t id = node_id_of(ip);
+
+	if (id == n->id)
+		return 0;
+	for (size_t i = 0; i < n->n_peers; i++)
+		if (n->peers[i] == id && n->seen[i])
+			return loop_now_ms(n->loop) - n->seen[i];
+	return UINT64_MAX;
+}
+
+const struct raft *node_raft(const struct node *n)
+{
+	return n->r;
 }
 
 static const struct transport_ops node_transport_ops = {
@@ -644,5 +690,6 @@ void node_close(struct node *n)
 	raft_free(n->r);
 	raft_store_close(n->st);
 	free(n->peers);
+	free(n->seen);
 	free(n);
 }

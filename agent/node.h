@@ -65,6 +65,18 @@ struct node_status {
 
 void node_status(const struct node *n, struct node_status *st);
 
+/*
+ * Who may open a Raft connection to us besides the members of the Raft
+ * configuration (e.g. every node of the mesh state); NULL: anyone whose
+ * source address is the id it announces.
+ */
+void node_set_accept(struct node *n, bool (*fn)(void *ctx, uint32_t ip),
+		     void *ctx);
+/* Milliseconds since ip last sent us a Raft frame; UINT64_MAX: never. */
+uint64_t node_contact_age_ms(const struct node *n, struct in_addr ip);
+/* The core, for read-only queries (membership, match, leader). */
+const struct raft *node_raft(const struct node *n);
+
 uint64_t node_id_of(struct in_addr ip);
 struct in_addr node_ip_of(uint64_t id);
 
