@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The agent process: configuration, data directory, management socket,
- * signals, and the loop that runs everything.
+ * signals, the Raft node with the mesh state machine, and the loop that
+ * runs everything. The mesh itself lives in mesh_*.c (agent.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,30 +12,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "version.h"
+#include "agent.h"
 #include "config.h"
 #include "daemon.h"
 #include "datadir.h"
 #include "keyfile.h"
 #include "log.h"
 #include "loop.h"
+#include "member_file.h"
 #include "mgmt.h"
 #include "node.h"
 #include "rpc.h"
 #include "util/tlv.h"
-
-struct agent {
-	struct config cfg;
-	struct loop *loop;
-	struct mgmt *mgmt;
-	int datadir_fd;
-	uint8_t private_key[WG_KEY_LEN];
-	char public_key[WG_KEY_B64_LEN + 1];
-	struct in_addr mesh_ip;		/* 0.0.0.0: not yet a member */
-	struct fsm_probe *probe;
-	struct node *node;
-	bool stopping;
-};
 
 static void stopped(void *arg)
 {
@@ -43,11 +35,12 @@ static void stopped(void *arg)
 	loop_stop(a->loop);
 }
 
-static void stop(struct agent *a, const char *why)
+void agent_stop(struct agent *a, const char *why, int status)
 {
 	if (a->stopping)
 		return;
 	a->stopping = true;
+	a->exit_status = status;
 	log_info("stopping: %s", why);
 	if (a->node)
 		node_stop(a->node, stopped, a);	/* a leader hands off first */
@@ -58,7 +51,7 @@ static void stop(struct agent *a, const char *why)
 static void on_signal(struct loop *loop, int signo, void *arg)
 {
 	(void)loop;
-	stop(arg, signo == SIGTERM ? "SIGTERM" : "SIGINT");
+	agent_stop(arg, signo == SIGTERM ? "SIGTERM" : "SIGINT", 0);
 }
 
 static void status_reply(struct agent *a, struct mgmt_call *call)
@@ -220,24 +213,58 @@ static void on_request(void *ctx, struct mgmt_call *call, uint32_t op,
 		return;
 	case RPC_OP_STOP:
 		mgmt_reply(call, 0, NULL);
-		stop(a, "atom daemon stop");
+		agent_stop(a, "atom daemon stop", 0);
+		return;
+	case RPC_OP_TOKEN_CREATE:
+	case RPC_OP_TOKEN_LIST:
+	case RPC_OP_TOKEN_REVOKE:
+	case RPC_OP_NODE_LIST:
+	case RPC_OP_NODE_REMOVE:
+	case RPC_OP_NODE_SET:
+		mesh_ops_request(a, call, op, attrs, len);
 		return;
 	default:
 		mgmt_reply(call, -EOPNOTSUPP, "this agent does not know that request");
 	}
 }
 
-/*
- * This node's mesh address: fixed in the config, or the bootstrapper's
- * first host of the network. Without one the node waits to join.
- */
-static struct in_addr mesh_address(const struct config *cfg)
+static void fsm_applied(void *arg, uint64_t index,
+			const struct mesh_apply_out *out)
 {
-	struct in_addr ip = cfg->mesh_ip;
+	house_applied(arg, index, out);
+}
 
-	if (!ip.s_addr && cfg->bootstrap && cfg->has_network)
-		ip.s_addr = htonl(ntohl(cfg->network.s_addr) + 1);
-	return ip;
+/* Raft connections: from any node of the state or the acceptance. */
+static bool raft_accept(void *ctx, uint32_t ip)
+{
+	struct agent *a = ctx;
+
+	if (mesh_node_by_ip(fsm_mesh_state(a->mesh), ip))
+		return true;
+	for (size_t i = 0; i < a->n_accepted_ips; i++)
+		if (a->accepted_ips[i] == ip)
+			return true;
+	return false;
+}
+
+/* A running mesh's network never changes under it (seed flaw F17). */
+static int check_network(struct agent *a)
+{
+	const struct mesh_state *s = fsm_mesh_state(a->mesh);
+	char want[INET_ADDRSTRLEN], have[INET_ADDRSTRLEN];
+	struct in_addr net = { .s_addr = htonl(s->network) };
+
+	if (!s->bootstrapped || !a->cfg.has_network)
+		return 0;
+	if (s->network == ntohl(a->cfg.network.s_addr) &&
+	    s->prefix == a->cfg.prefix)
+		return 0;
+	inet_ntop(AF_INET, &a->cfg.network, want, sizeof(want));
+	inet_ntop(AF_INET, &net, have, sizeof(have));
+	log_err("node.network_layer is %s/%u in the config, but this mesh runs on %s/%u: "
+		"the network of a running mesh cannot change (restore the config's network_layer)",
+		want, a->cfg.prefix, have, s->prefix);
+	return -EINVAL;
 }
 
 static int start_raft(struct agent *a)
@@ -245,6 +272,7 @@ static int start_raft(struct agent *a)
 	struct node_config nc = {
 		.raft_port = (uint16_t)a->cfg.raft_port,
 		.bootstrap = a->cfg.bootstrap,
+		.force_new_cluster = a->force_new_cluster,
 		.heartbeat_ms = (uint32_t)a->cfg.heartbeat_ms,
 		.election_ms = (uint32_t)a->cfg.election_timeout_ms,
 		.snapshot_every = 10000,
@@ -252,28 +280,78 @@ static int start_raft(struct agent *a)
 	char dir[CONFIG_PATH_MAX + 8], err[512] = "";
 	int ret;
 
-	a->mesh_ip = mesh_address(&a->cfg);
-	if (!a->mesh_ip.s_addr) {
-		log_info("no mesh address yet: waiting to join");
-		return 0;
-	}
-	ret = fsm_probe_new(&a->probe);
-	if (ret < 0)
-		return ret;
 	snprintf(dir, sizeof(dir), "%s/raft", a->cfg.data_dir);
 	nc.ip = a->mesh_ip;
 	nc.dir = dir;
-	ret = node_open(&a->node, a->loop, &nc, &fsm_probe_ops, a->probe, err,
+	ret = node_open(&a->node, a->loop, &nc, &fsm_mux_ops, &a->mux, err,
 			sizeof(err));
-	if (ret < 0)
+	if (ret < 0) {
 		log_err("%s", err[0] ? err : strerror(-ret));
+		return ret;
+	}
+	if (a->raw)
+		return 0;
+	node_set_accept(a->node, raft_accept, a);
+	ret = check_network(a);
+	if (!ret)
+		ret = mreq_listen(a);
+	if (!ret)
+		ret = mesh_join_listen(a);
+	if (!ret)
+		ret = house_start(a);
+	if (!ret && !a->cfg.bootstrap)
+		mesh_join_probe_evicted(a);
 	return ret;
+}
+
+/*
+ * This node's mesh address: node.mesh_ip (a bare Raft node, for the Raft
+ * tests), the bootstrapper's first host of the network, or the one its
+ * join was given. Without one it joins with its token first.
+ */
+static int start_mesh(struct agent *a, const char *token)
+{
+	struct fsm_mesh_hooks hooks = { .arg = a, .applied = fsm_applied };
+	int ret;
+
+	ret = fsm_probe_new(&a->probe);
+	if (!ret)
+		ret = fsm_mesh_new(&a->mesh, a->pub, &hooks);
+	if (ret)
+		return ret;
+	a->mux = (struct fsm_mux){
+		.mesh = &fsm_mesh_ops, .mesh_ctx = a->mesh,
+		.probe = &fsm_probe_ops, .probe_ctx = a->probe,
+	};
+	if (a->cfg.mesh_ip.s_addr) {
+		a->raw = true;
+		a->mesh_ip = a->cfg.mesh_ip;
+		return start_raft(a);
+	}
+	if (a->cfg.bootstrap) {
+		a->mesh_ip.s_addr = htonl(ntohl(a->cfg.network.s_addr) + 1);
+		return start_raft(a);
+	}
+	ret = member_file_load(a->cfg.data_dir, &a->mesh_ip);
+	if (!ret)
+		return start_raft(a);
+	if (ret != -ENOENT) {
+		log_err("%s/member is damaged: %s", a->cfg.data_dir, strerror(-ret));
+		return ret;
+	}
+	if (!token || !token[0]) {
+		log_err("this node is not a mesh member yet: give it a join token "
+			"(--join-token, ATOM_JOIN_TOKEN or security.join_token)");
+		return -EINVAL;
+	}
+	return mesh_join_start(a, token, start_raft);
 }
 
 int daemon_run(const struct daemon_opts *opts)
 {
 	static const int signals[] = { SIGTERM, SIGINT };
 	struct agent a = { .datadir_fd = -1 };
+	const char *token;
 	char err[512];
 	int ret, status = 1;
 
@@ -293,6 +371,15 @@ int daemon_run(const struct daemon_opts *opts)
 		snprintf(a.cfg.socket_path, sizeof(a.cfg.socket_path), "%s",
 			 opts->socket_path);
 	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0) {
+		log_err("cannot initialise libsodium");
+		return 1;
+	}
+	randombytes_buf(&a.client_id, sizeof(a.client_id));
+	a.force_new_cluster = opts->force_new_cluster;
+	a.client_id |= 1;
+	token = opts->join_token && opts->join_token[0] ? opts->join_token :
+		a.cfg.join_token;
 
 	a.datadir_fd = datadir_open(a.cfg.data_dir);
 	if (a.datadir_fd < 0) {
@@ -311,10 +398,8 @@ int daemon_run(const struct daemon_opts *opts)
 		goto out;
 	}
 	{
-		uint8_t pub[WG_KEY_LEN];
-
-		wg_key_public(a.private_key, pub);
-		wg_key_to_base64(pub, a.public_key);
+		wg_key_public(a.private_key, a.pub);
+		wg_key_to_base64(a.pub, a.public_key);
 	}
 	ret = loop_new(&a.loop);
 	if (ret < 0) {
@@ -336,7 +421,7 @@ int daemon_run(const struct daemon_opts *opts)
 				strerror(-ret));
 		goto out;
 	}
-	ret = start_raft(&a);
+	ret = start_mesh(&a, token);
 	if (ret < 0)
 		goto out;
 	log_info("node %s: agent %s started (pid %d), management socket %s",
@@ -347,10 +432,16 @@ int daemon_run(const struct daemon_opts *opts)
 		goto out;
 	}
 	log_info("node %s: agent stopped", a.cfg.name);
-	status = 0;
+	status = a.exit_status;
 out:
+	house_stop(&a);
+	mesh_join_close(&a);
+	mreq_cancel_all(&a);
 	node_close(a.node);
 	fsm_probe_free(a.probe);
+	fsm_mesh_free(a.mesh);
+	free(a.accepted_ips);
+	mgmt_close(a.mesh_rpc);
 	mgmt_close(a.mgmt);
 	loop_free(a.loop);
 	close(a.datadir_fd);

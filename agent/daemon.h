@@ -12,6 +12,7 @@ struct daemon_opts {
 	const char *socket_path;	/* -s: overrides api.socket_path */
 	const char *join_token;		/* --join-token or ATOM_JOIN_TOKEN */
 	int log_level;			/* --log-level, or -1 */
+	bool force_new_cluster;		/* --force-new-cluster */
 };
 
 /* Run in the foreground until stopped. Returns the exit status. */

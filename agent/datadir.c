@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/file.h>
@@ -47,4 +48,23 @@ int datadir_open(const char *path)
 		return ret;
 	}
 	return fd;
+}
+
+static int remove_one(const char *path, const struct stat *st, int type,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		return rmdir(path) < 0 ? -errno : 0;
+	return unlink(path) < 0 ? -errno : 0;
+}
+
+int datadir_wipe(const char *path)
+{
+	int ret = nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+
+	if (ret < 0 && errno == ENOENT)
+		return 0;
+	return ret < 0 ? -errno : ret;
 }

@@ -12,4 +12,7 @@
  */
 int datadir_open(const char *path);
 
+/* Remove the directory and everything in it (an evicted node's data). */
+int datadir_wipe(const char *path);
+
 #endif /* ATOM_DATADIR_H */

@@ -590,11 +590,72 @@ static int start_transport(struct node *n)
 	return transport_listen(n->tp, (struct sockaddr *)&sa, sizeof(sa));
 }
 
+/*
+ * --force-new-cluster (design §5): this node's state becomes the whole
+ * cluster's. Every entry it holds is applied (as etcd does, the survivor's
+ * log is taken as committed), then an empty entry and a snapshot on top of
+ * it whose configuration is this node alone, as a voter. The membership
+ * of the mesh state is untouched: the leader adds the others back as
+ * learners, and an operator removes the ones that are gone for good.
+ */
+static int force_new_cluster(struct node *n, struct raft_store_state *rec,
+			     struct raft_snapshot *snap, char *errbuf,
+			     size_t errlen)
+{
+	struct raft_member self = { .id = n->id, .role = RAFT_VOTER };
+	struct raft_conf conf = { .n = 1, .members = &self };
+	struct raft_entry noop = { .type = RAFT_ENTRY_NORMAL };
+	struct raft_hardstate hs = rec->hs;
+	uint64_t last = rec->snap.index;
+	int err;
+
+	if (!rec->hs.term) {
+		snprintf(errbuf, errlen,
+			 "--force-new-cluster: %s holds no raft state to recover from",
+			 n->cfg.dir);
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < rec->n_ents; i++) {
+		const struct raft_entry *e = &rec->ents[i];
+
+		if (e->type == RAFT_ENTRY_NORMAL && e->len)
+			n->fsm->apply(n->fsm_ctx, e->index, e->data, e->len);
+		last = e->index;
+	}
+	noop.index = last + 1;
+	noop.term = hs.term;
+	hs.vote = n->id;
+	hs.commit = noop.index;
+	err = raft_store_save(n->st, &hs, &noop, 1);
+	if (!err)
+		err = n->fsm->snapshot(n->fsm_ctx, &snap->data, &snap->data_len);
+	if (!err)
+		err = raft_conf_encode(&conf, &snap->conf, &snap->conf_len);
+	if (!err) {
+		snap->index = noop.index;
+		snap->term = noop.term;
+		err = raft_store_snapshot(n->st, snap, 0);
+	}
+	if (err) {
+		snprintf(errbuf, errlen, "--force-new-cluster: cannot write %s: %s",
+			 n->cfg.dir, strerror(-err));
+		return err;
+	}
+	raft_store_state_free(rec);
+	memset(rec, 0, sizeof(*rec));
+	rec->hs = hs;
+	log_warn("forced a new cluster from this node's state at index %llu: "
+		 "it is the only voter; the others come back as learners",
+		 (unsigned long long)snap->index);
+	return 0;
+}
+
 int node_open(struct node **ret, struct loop *loop,
 	      const struct node_config *cfg, const struct fsm_ops *fsm,
 	      void *fsm_ctx, char *errbuf, size_t errlen)
 {
 	struct raft_store_state rec = { 0 };
+	struct raft_snapshot forced = { 0 };
 	struct raft_init init = { 0 };
 	struct raft_cfg rc;
 	struct node *n;
@@ -631,18 +692,27 @@ int node_open(struct node **ret, struct loop *loop,
 		}
 		n->last_snapshot = rec.snap.index;
 	}
+	if (cfg->force_new_cluster) {
+		err = force_new_cluster(n, &rec, &forced, errbuf, errlen);
+		if (err)
+			goto fail;
+		n->last_snapshot = forced.index;
+	}
 	raft_cfg_defaults(&rc, n->id);
 	rc.heartbeat_ms = cfg->heartbeat_ms;
 	rc.election_ms = cfg->election_ms;
 	rc.rand = node_rand;
 	init.hs = rec.hs;
 	n->synced = rec.hs;
-	init.snap = &rec.snap;
+	init.snap = forced.index ? &forced : &rec.snap;
 	init.ents = rec.ents;
 	init.n_ents = rec.n_ents;
 	srandom((unsigned int)(loop_clock_ms() ^ n->id));
 	err = raft_new(&n->r, &rc, &init, loop_now_ms(loop));
 	raft_store_state_free(&rec);
+	free(forced.conf);
+	free(forced.data);
+	forced = (struct raft_snapshot){ 0 };
 	if (err) {
 		snprintf(errbuf, errlen, "cannot start raft from %s: %s",
 			 cfg->dir, strerror(-err));
@@ -672,6 +742,8 @@ int node_open(struct node **ret, struct loop *loop,
 	return 0;
 fail:
 	raft_store_state_free(&rec);
+	free(forced.conf);
+	free(forced.data);
 	node_close(n);
 	return err;
 }

@@ -24,6 +24,7 @@ struct node_config {
 	uint16_t raft_port;
 	const char *dir;		/* the store's directory */
 	bool bootstrap;			/* found a cluster if the store is empty */
+	bool force_new_cluster;		/* become the only voter (design §5) */
 	uint32_t heartbeat_ms;
 	uint32_t election_ms;
 	uint32_t snapshot_every;	/* applied entries between snapshots */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * atom daemon -c FILE [--join-token TOKEN] [--log-level LEVEL]
+ * atom daemon -c FILE [--join-token TOKEN] [--force-new-cluster] [--log-level LEVEL]
  * atom daemon stop [--down]
  */
 #include <errno.h>
@@ -20,7 +20,7 @@
 static int usage(void)
 {
 	fprintf(stderr,
-		"Usage: atom daemon -c FILE [--join-token TOKEN] [--log-level LEVEL]\n"
+		"Usage: atom daemon -c FILE [--join-token TOKEN] [--force-new-cluster] [--log-level LEVEL]\n"
 		"       atom daemon stop [--down]\n");
 	return 2;
 }
@@ -82,6 +82,8 @@ int daemon_main(int argc, char **argv, const struct cli_global *g)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--join-token") && i + 1 < argc) {
 			opts.join_token = argv[++i];
+		} else if (!strcmp(argv[i], "--force-new-cluster")) {
+			opts.force_new_cluster = true;
 		} else if (!strcmp(argv[i], "--log-level") && i + 1 < argc) {
 			if (log_level_parse(argv[++i], &level) < 0) {
 				fprintf(stderr,
