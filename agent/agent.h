@@ -133,6 +133,11 @@ void house_applied(struct agent *a, uint64_t index,
 		   const struct mesh_apply_out *out);
 void house_evict_acked(struct agent *a, uint32_t ip);
 /*
+ * This node was evicted (a committed entry or an authentic reply): wipe
+ * its private key and data dir, and exit 0.
+ */
+void house_wipe_and_exit(struct agent *a);
+/*
  * Before the leader proposes evicting name: 0 to go ahead, or -EAGAIN
  * after starting what must come first (the node is a voter: demote it;
  * it is this leader: hand leadership over), to be retried.

@@ -346,7 +346,7 @@ static void on_house(struct loop_timer *t)
 
 /* ---- this node evicted ---- */
 
-static void wipe_and_exit(struct agent *a)
+void house_wipe_and_exit(struct agent *a)
 {
 	char dir[CONFIG_PATH_MAX];
 	int err;
@@ -372,7 +372,7 @@ static void ack_done(void *arg, int err, const uint8_t *attrs, size_t len)
 	(void)err;
 	(void)attrs;
 	(void)len;
-	wipe_and_exit(arg);
+	house_wipe_and_exit(arg);
 }
 
 static void on_evicted(struct loop_timer *t)
@@ -387,7 +387,7 @@ static void on_evicted(struct loop_timer *t)
 	struct rpc_pending *p;
 
 	if (!leader.s_addr || leader.s_addr == a->mesh_ip.s_addr) {
-		wipe_and_exit(a);
+		house_wipe_and_exit(a);
 		return;
 	}
 	to.sin_addr = leader;
@@ -395,7 +395,7 @@ static void on_evicted(struct loop_timer *t)
 	from.sin_addr = a->mesh_ip;
 	if (rpc_call(a->loop, &target, 1, RPC_OP_EVICT_ACK, NULL, 0,
 		     ACK_TIMEOUT_MS, ack_done, a, &p))
-		wipe_and_exit(a);
+		house_wipe_and_exit(a);
 }
 
 void house_applied(struct agent *a, uint64_t index,

@@ -18,7 +18,7 @@ int mesh_join_start(struct agent *a, const char *token,
 	(void)token;
 	(void)start;
 	log_err("joining is not wired yet");
-	return -ENOSYS;
+	return -EOPNOTSUPP;
 }
 
 void mesh_join_probe_evicted(struct agent *a)

@@ -216,10 +216,13 @@ static void change_done(void *arg, int err, int code, uint32_t ip,
 
 	(void)ip;
 	if (err) {
-		snprintf(msg, sizeof(msg), "%s",
-			 err == -ETIMEDOUT ? "no leader answered: the mesh may have lost its quorum" :
-			 err == -EPERM ? "only admin nodes may change the mesh" :
-			 strerror(-err));
+		if (err == -ETIMEDOUT)
+			snprintf(msg, sizeof(msg), "no leader answered: %s",
+				 "the mesh may have lost its quorum");
+		else if (err == -EPERM)
+			snprintf(msg, sizeof(msg), "only admin nodes may change the mesh");
+		else
+			snprintf(msg, sizeof(msg), "%s", strerror(-err));
 		mgmt_reply(c->call, err, msg);
 		goto out;
 	}
@@ -344,7 +347,8 @@ static void change(struct agent *a, struct mgmt_call *call, uint32_t op,
 		return;
 	}
 	if (self->role != MESH_ROLE_ADMIN) {
-		mgmt_reply(call, -EPERM, "this node's role is member: only admin nodes may change the mesh");
+		mgmt_reply(call, -EPERM,
+			   "this node's role is member: only admin nodes may modify the mesh");
 		return;
 	}
 	c = calloc(1, sizeof(*c));

@@ -380,12 +380,12 @@ static const char *forbidden(const struct mesh_node *caller,
 	case MESH_CMD_NODE_JOIN:
 		return NULL;		/* a member forwarding a joiner */
 	case MESH_CMD_NODE_UPDATE:
-		if (!strcmp(cmd->update.name, caller->name))
-			return NULL;
-		/* fall through */
 	case MESH_CMD_TOKEN_CREATE:
 	case MESH_CMD_TOKEN_REVOKE:
 	case MESH_CMD_NODE_EVICT:
+		if (cmd->type == MESH_CMD_NODE_UPDATE &&
+		    !strcmp(cmd->update.name, caller->name))
+			return NULL;	/* its own endpoint */
 		if (caller->role == MESH_ROLE_ADMIN &&
 		    caller->evict == MESH_ACTIVE)
 			return NULL;

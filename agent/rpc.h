@@ -56,7 +56,7 @@ enum rpc_op {
 	/*
 	 * Agent to leader only (mesh RPC): propose an encoded mesh command
 	 * (RPC_A_CMD; the leader stamps its clock) -> RPC_A_RESULT_CODE,
-	 * RPC_A_RESULT, RPC_A_INDEX; an evicted node's acknowledgement.
+	 * RPC_A_RESULT, RPC_A_INDEX; an evicted node's acknowledgment.
 	 */
 	RPC_OP_MESH_PROPOSE,
 	RPC_OP_EVICT_ACK,

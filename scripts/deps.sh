@@ -9,7 +9,7 @@ libmnl-dev libsodium-dev libyaml-dev libcmocka-dev clang libclang-rt-14-dev
 linux-headers-amd64 linux-image-amd64 linux-source-6.1
 kmod sparse perl xz-utils
 qemu-system-x86 busybox-static bash coreutils cpio gzip
-iproute2 wireguard-tools strace iptables socat mandoc bash-completion
+iproute2 wireguard-tools strace iptables socat mandoc bash-completion jq
 "
 
 missing=""
