@@ -58,6 +58,7 @@ struct agent {
 	struct loop_timer house;
 	uint64_t leader_since;		/* loop ms; 0: not the leader */
 	bool conf_busy, remove_busy, boot_busy, update_busy, endpoint_checked;
+	uint64_t paused_until;		/* RPC_OP_HOUSE_PAUSE */
 	uint32_t hold_ip;		/* being demoted for eviction */
 	uint64_t hold_until;
 	/* evicting nodes as this leader saw them: since when, acknowledged */

@@ -196,6 +196,19 @@ static void raft_request(struct agent *a, struct mgmt_call *call, uint32_t op,
 		not_leader(a, call, err);
 }
 
+static void house_pause(struct agent *a, const uint8_t *attrs, size_t len)
+{
+	struct tlv_reader r;
+	uint64_t s = 0;
+	struct tlv t;
+
+	tlv_reader_init(&r, attrs, len);
+	while (tlv_next(&r, &t) > 0)
+		if (t.type == RPC_A_TTL_S && tlv_u64(&t, &s) == 0 && s <= 3600)
+			a->paused_until = loop_now_ms(a->loop) + s * 1000;
+	log_info("membership changes paused for %llu s (test)", (unsigned long long)s);
+}
+
 static void on_request(void *ctx, struct mgmt_call *call, uint32_t op,
 		       const uint8_t *attrs, size_t len)
 {
@@ -214,6 +227,10 @@ static void on_request(void *ctx, struct mgmt_call *call, uint32_t op,
 	case RPC_OP_STOP:
 		mgmt_reply(call, 0, NULL);
 		agent_stop(a, "atom daemon stop", 0);
+		return;
+	case RPC_OP_HOUSE_PAUSE:
+		house_pause(a, attrs, len);
+		mgmt_reply(call, 0, NULL);
 		return;
 	case RPC_OP_TOKEN_CREATE:
 	case RPC_OP_TOKEN_LIST:

@@ -339,7 +339,7 @@ static void on_house(struct loop_timer *t)
 			bootstrap(a);
 		return;
 	}
-	if (!a->conf_busy)
+	if (!a->conf_busy && now >= a->paused_until)
 		converge(a, now);
 	evictions(a, now);
 }

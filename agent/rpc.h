@@ -60,6 +60,13 @@ enum rpc_op {
 	 */
 	RPC_OP_MESH_PROPOSE,
 	RPC_OP_EVICT_ACK,
+	/*
+	 * Test plumbing (no CLI command): this node, while it leads, leaves
+	 * the Raft membership alone for RPC_A_TTL_S seconds (a join then
+	 * commits without its configuration change, as if the leader died
+	 * in between).
+	 */
+	RPC_OP_HOUSE_PAUSE,
 	__RPC_OP_MAX
 };
 

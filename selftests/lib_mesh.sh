@@ -46,6 +46,7 @@ network:
   endpoint: $(mesh_under "$i"):51820
 consensus:
   data_dir: $(mesh_dir "$i")
+  voters: ${MS_VOTERS:-5}
 api:
   socket_path: $(mesh_sock "$i")
 dataplane:

@@ -30,7 +30,7 @@
 
 static int print_usage(void)
 {
-	fprintf(stderr, "atomrpc SOCK status|write ID|read [IDFILE]|member OP IP|transfer IP\n"
+	fprintf(stderr, "atomrpc SOCK status|write ID|read [IDFILE]|member OP IP|transfer IP|pause S\n"
 		"atomrpc load FIRST COUNT SOCK...\n");
 	return 2;
 }
@@ -239,6 +239,21 @@ static int do_transfer(const char *sock, const char *ip)
 	return rc;
 }
 
+static int do_pause(const char *sock, const char *secs)
+{
+	struct tlv_writer w;
+	struct rpc_reply r;
+	int rc;
+
+	tlv_writer_init(&w, 128);
+	tlv_put_u64(&w, RPC_A_TTL_S, strtoull(secs, NULL, 0));
+	rc = call(sock, RPC_OP_HOUSE_PAUSE, &w, &r, false);
+	tlv_writer_release(&w);
+	if (!rc)
+		client_reply_release(&r);
+	return rc;
+}
+
 /* Write ids to whichever agent leads; keep going through failovers. */
 static int do_load(uint64_t first, uint64_t count, char **socks, int n)
 {
@@ -294,5 +309,7 @@ int main(int argc, char **argv)
 		return do_member(argv[1], argv[3], argv[4]);
 	if (!strcmp(argv[2], "transfer") && argc == 4)
 		return do_transfer(argv[1], argv[3]);
+	if (!strcmp(argv[2], "pause") && argc == 4)
+		return do_pause(argv[1], argv[3]);
 	return print_usage();
 }
