@@ -30,7 +30,8 @@
 
 static int print_usage(void)
 {
-	fprintf(stderr, "atomrpc SOCK status|write ID|read [IDFILE]|member OP IP|transfer IP|pause S\n"
+	fprintf(stderr, "atomrpc SOCK status|write ID|read [IDFILE]|member OP IP|transfer IP\n"
+		"atomrpc SOCK pause SECONDS\n"
 		"atomrpc load FIRST COUNT SOCK...\n");
 	return 2;
 }
