@@ -251,13 +251,14 @@ static void fsm_applied(void *arg, uint64_t index,
 	house_applied(arg, index, out);
 }
 
-/* Raft connections: from any node of the state or the acceptance. */
+/* Raft connections: from any node of the state or of the acceptance. */
 static bool raft_accept(void *ctx, uint32_t ip)
 {
 	struct agent *a = ctx;
+	const struct mesh_state *s = fsm_mesh_state(a->mesh);
 
-	if (mesh_node_by_ip(fsm_mesh_state(a->mesh), ip))
-		return true;
+	if (!s->bootstrapped || mesh_node_by_ip(s, ip))
+		return true;	/* before its first entry a node knows nobody */
 	for (size_t i = 0; i < a->n_accepted_ips; i++)
 		if (a->accepted_ips[i] == ip)
 			return true;

@@ -384,6 +384,7 @@ static void on_evicted(struct loop_timer *t)
 		.addr = (struct sockaddr *)&to, .addrlen = sizeof(to),
 		.src = (struct sockaddr *)&from, .srclen = sizeof(from),
 	};
+	static const uint8_t no_attrs[1];
 	struct rpc_pending *p;
 
 	if (!leader.s_addr || leader.s_addr == a->mesh_ip.s_addr) {
@@ -393,7 +394,7 @@ static void on_evicted(struct loop_timer *t)
 	to.sin_addr = leader;
 	to.sin_port = htons((uint16_t)a->cfg.rpc_port);
 	from.sin_addr = a->mesh_ip;
-	if (rpc_call(a->loop, &target, 1, RPC_OP_EVICT_ACK, NULL, 0,
+	if (rpc_call(a->loop, &target, 1, RPC_OP_EVICT_ACK, no_attrs, 0,
 		     ACK_TIMEOUT_MS, ack_done, a, &p))
 		house_wipe_and_exit(a);
 }
