@@ -13,9 +13,9 @@
 "node:\n" \
 "  # This node's name in the mesh: letters, digits, '-', '_', '.'.\n" \
 "  name: \"node-1\"\n" \
-"  # This node's mesh address, when fixed by hand. Empty: the\n" \
-"  # bootstrapper takes the first host of the network, a follower gets\n" \
-"  # one from the mesh when it joins.\n" \
+"  # Raft tests only: a bare Raft node at this address, outside the\n" \
+"  # mesh. Keep it empty: the bootstrapper takes the first host of the\n" \
+"  # network, a follower gets one from the mesh when it joins.\n" \
 "  mesh_ip: \"\"\n"
 
 #define BOOTSTRAP \

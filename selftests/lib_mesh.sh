@@ -44,6 +44,7 @@ security:
   private_key_path: $(mesh_key "$i")
 network:
   endpoint: $(mesh_under "$i"):51820
+  tcp_join_port: 7700
 consensus:
   data_dir: $(mesh_dir "$i")
   voters: ${MS_VOTERS:-5}
