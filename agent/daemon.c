@@ -57,15 +57,22 @@ static void on_signal(struct loop *loop, int signo, void *arg)
 static void status_reply(struct agent *a, struct mgmt_call *call)
 {
 	struct tlv_writer *w = mgmt_call_writer(call);
-	char ip[INET_ADDRSTRLEN] = "", leader[INET_ADDRSTRLEN] = "";
+	char ip[INET_ADDRSTRLEN] = "", leader[MESH_NAME_MAX + 1] = "";
 	struct node_status st = { .role = "none" };
 
 	if (a->node)
 		node_status(a->node, &st);
 	if (a->mesh_ip.s_addr)
 		inet_ntop(AF_INET, &a->mesh_ip, ip, sizeof(ip));
-	if (st.leader.s_addr)
-		inet_ntop(AF_INET, &st.leader, leader, sizeof(leader));
+	if (st.leader.s_addr) {
+		const struct mesh_node *n = a->mesh && !a->raw ?
+			mesh_node_by_ip(fsm_mesh_state(a->mesh), ntohl(st.leader.s_addr)) : NULL;
+
+		if (n)		/* the leader's name, once the state has it */
+			snprintf(leader, sizeof(leader), "%s", n->name);
+		else
+			inet_ntop(AF_INET, &st.leader, leader, sizeof(leader));
+	}
 	tlv_put_str(w, RPC_A_NAME, a->cfg.name);
 	tlv_put_str(w, RPC_A_MESH_IP, ip);
 	tlv_put_str(w, RPC_A_RAFT_ROLE, st.role);
