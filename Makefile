@@ -80,6 +80,11 @@ $(B)/atom: $(call objs,plain,cli/main.c) $(B)/plain/libatom.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# The agent under ASan+UBSan: the host tests run it (ATOM=build/san/atom).
+$(B)/san/atom: $(call objs,san,cli/main.c) $(B)/san/libatom.a
+	@echo "  LD-SAN  $@"
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
 $(B)/plain/libatom.a: $(LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -190,7 +195,7 @@ unit: deps unit-build ## run the cmocka unit tests, plain and under ASan+UBSan
 
 progs: $(PROGS)
 
-hosttest: deps all progs $(B)/mutant/SKIP_FSYNC/atom ## run the host integration tests (T=name for one)
+hosttest: deps all progs $(B)/mutant/SKIP_FSYNC/atom $(B)/san/atom ## run the host integration tests (T=name for one)
 	$(Q)scripts/run-host.sh $(B)/results $(T)
 
 selftest: deps all progs ## run the VM selftests (T=name for one)

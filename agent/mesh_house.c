@@ -143,12 +143,13 @@ static void converge(struct agent *a, uint64_t now)
 	free(facts);
 	if (err)
 		return;
+	a->conf_busy = true;	/* conf_done may run inside node_member */
 	err = node_member(a->node, op, node_ip_of(id), conf_done, a);
 	if (err) {
+		a->conf_busy = false;
 		log_debug("membership change: %s", strerror(-err));
 		return;
 	}
-	a->conf_busy = true;
 	ip_str((uint32_t)id, ip);
 	log_info("membership: %s %s", ip, conf_op_str(op));
 }
@@ -270,10 +271,12 @@ int house_before_evict(struct agent *a, const char *name)
 		return 0;
 	a->hold_ip = n->ip;
 	a->hold_until = loop_now_ms(a->loop) + HOLD_MS;
-	if (!a->conf_busy &&
-	    !node_member(a->node, RAFT_CONF_DEMOTE, node_ip_of(n->ip), conf_done, a)) {
+	if (!a->conf_busy) {
 		a->conf_busy = true;
-		log_info("demoting %s to raft learner before evicting it", name);
+		if (node_member(a->node, RAFT_CONF_DEMOTE, node_ip_of(n->ip), conf_done, a))
+			a->conf_busy = false;
+		else
+			log_info("demoting %s to raft learner before evicting it", name);
 	}
 	return -EAGAIN;
 }

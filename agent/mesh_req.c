@@ -274,11 +274,12 @@ static void attempt(struct mreq *r)
 		return;
 	}
 	if (leader.s_addr == a->mesh_ip.s_addr) {
+		/* a lone voter commits and settles inside node_propose */
+		r->in_node = true;
 		err = propose_here(a, &r->cmd, local_done, r);
-		if (!err) {
-			r->in_node = true;
-			return;
-		}
+		if (!err)
+			return;		/* r may be gone already */
+		r->in_node = false;
 	} else {
 		err = forward(r, leader);
 		if (!err)

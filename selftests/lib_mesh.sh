@@ -8,7 +8,8 @@
 # under $MS. Source after lib.sh.
 
 top=${top:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
-atom=${ATOM:-$top/build/atom}
+# the agent and CLI under ASan+UBSan: a memory error fails the test
+atom=${ATOM:-$top/build/san/atom}
 MS=$(mktemp -d /tmp/atom-mesh.XXXXXX)
 MS_NET=$((20 + $$ % 200))
 declare -A MS_PID
