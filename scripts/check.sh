@@ -31,7 +31,7 @@ style_tap() {
 
 cd "$top" || exit 1
 start=$(date +%s)
-if phase build $make all unit-build progs fuzzers sim-build; then
+if phase build $make all unit-build progs fuzzers sim-build build/san/atom; then
 	phase unit $make unit
 	phase sim scripts/run-sim.sh "$results" build
 	phase fuzz scripts/run-fuzz.sh "$results" "${ATOM_CHECK_FUZZ_S:-15}" \
