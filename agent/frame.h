@@ -25,6 +25,7 @@ enum frame_type {
 	FRAME_HELLO = 1,	/* u64 sender node id, u64 cluster id */
 	FRAME_RAFT = 2,		/* one raft message */
 	FRAME_RPC = 3,		/* one mesh RPC request or reply */
+	FRAME_JOIN = 4,		/* one join handshake message (join/handshake.h) */
 	__FRAME_TYPE_MAX
 };
 
