@@ -79,8 +79,7 @@ enum rpc_attr {
 	RPC_A_NAME,		/* string */
 	RPC_A_MESH_IP,		/* string, dotted quad */
 	RPC_A_RAFT_ROLE,	/* string: leader, voter, learner, none */
-	RPC_A_LEADER,		/* string: the leader's name (its mesh IP until
-				 * the state names it), "" if none */
+	RPC_A_LEADER,		/* string: the leader's name (or mesh IP), "" */
 	RPC_A_TERM,		/* u64 */
 	RPC_A_COMMIT,		/* u64 */
 	RPC_A_APPLIED,		/* u64 */

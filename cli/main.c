@@ -24,6 +24,8 @@ static const struct command commands[] = {
 	{ "confgen", confgen_main, "Print a complete, commented configuration" },
 	{ "daemon", daemon_main, "Run the agent (-c FILE), or stop it (daemon stop)" },
 	{ "status", status_main, "Show this node's agent" },
+	{ "token", token_main, "Create, list and revoke join tokens (create, list, revoke)" },
+	{ "node", node_main, "List, remove and re-address mesh nodes (list, remove, set)" },
 	{ "version", version_main, "Print the version of this binary" },
 	{ "help", help_main, "Show this help" },
 };

@@ -12,5 +12,7 @@
 int confgen_main(int argc, char **argv, const struct cli_global *g);
 int daemon_main(int argc, char **argv, const struct cli_global *g);
 int status_main(int argc, char **argv, const struct cli_global *g);
+int token_main(int argc, char **argv, const struct cli_global *g);
+int node_main(int argc, char **argv, const struct cli_global *g);
 
 #endif /* ATOM_CLI_SUBCOMMANDS_H */

@@ -28,7 +28,7 @@ else
 fi
 
 export BASE_DIR=${ksft%/kselftest}
-export ATOM=$top/build/atom
+export ATOM=$top/build/atom ATOM_SAN=$top/build/san/atom
 cd "$top/selftests/host" || exit 1
 # shellcheck disable=SC1091
 . "$ksft/runner.sh"

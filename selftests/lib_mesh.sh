@@ -9,7 +9,7 @@
 
 top=${top:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 # the agent and CLI under ASan+UBSan: a memory error fails the test
-atom=${ATOM:-$top/build/san/atom}
+atom=${ATOM_SAN:-$top/build/san/atom}
 MS=$(mktemp -d /tmp/atom-mesh.XXXXXX)
 MS_NET=$((20 + $$ % 200))
 declare -A MS_PID
@@ -70,10 +70,14 @@ mesh_field() { # i key: from status -j
 }
 
 field_is() { [ "$(mesh_field "$1" "$2")" = "$3" ]; }
-has_mesh_ip() { [ -n "$(mesh_field "$1" mesh_ip)" ]; }
+# A member: its own copy of the state lists it.
+self_listed() {
+	local l
+	l=$(matom "$1" node list -j 2>/dev/null) && jq -e 'any(.[]; .self)' <<<"$l" >/dev/null
+}
 
 # mesh_start i [token]: start node i (joining with token when given) and
-# wait until it has a mesh address.
+# wait until its own state lists it.
 mesh_start() {
 	local i=$1 tok=${2:-}
 	[ -f "$MS/n$i.yaml" ] || mesh_config "$i"
@@ -83,7 +87,7 @@ mesh_start() {
 		"$atom" daemon -c "$MS/n$i.yaml" 2>>"$MS/n$i.log" &
 	fi
 	MS_PID[$i]=$!
-	wait_for 20 has_mesh_ip "$i"
+	wait_for 20 self_listed "$i"
 }
 
 mesh_alive() { kill -0 "${MS_PID[$1]}" 2>/dev/null; }
