@@ -138,7 +138,7 @@ static void put_node(struct agent *a, struct tlv_writer *w,
 {
 	struct in_addr ip = { .s_addr = htonl(n->ip) };
 	char ips[INET_ADDRSTRLEN], key[WG_KEY_B64_LEN + 1], ep[80];
-	bool self = ip.s_addr == a->mesh_ip.s_addr;
+	bool self = !memcmp(n->key, a->pub, WG_KEY_LEN);
 	size_t nest = tlv_nest_begin(w, RPC_A_NODE);
 	uint64_t age = node_contact_age_ms(a->node, ip);
 

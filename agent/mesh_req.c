@@ -57,9 +57,10 @@ struct in_addr agent_leader(const struct agent *a)
 
 const struct mesh_node *agent_self(const struct agent *a)
 {
-	if (!a->mesh || !a->mesh_ip.s_addr)
+	/* by key: an address is reused after a removal, a key never */
+	if (!a->mesh)
 		return NULL;
-	return mesh_node_by_ip(fsm_mesh_state(a->mesh), ntohl(a->mesh_ip.s_addr));
+	return mesh_node_by_key(fsm_mesh_state(a->mesh), a->pub);
 }
 
 const char *mesh_refusal_str(int code)

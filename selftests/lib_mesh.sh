@@ -13,6 +13,7 @@ atom=${ATOM_SAN:-$top/build/san/atom}
 MS=$(mktemp -d /tmp/atom-mesh.XXXXXX)
 MS_NET=$((20 + $$ % 200))
 declare -A MS_PID
+exec 9>&1	# the cleanup's own output is discarded: logs go here
 on_exit 'mesh_teardown'
 
 mesh_under() { echo "127.89.$MS_NET.$1"; }
@@ -153,7 +154,7 @@ mesh_teardown() {
 		for i in "$MS"/n*.log; do
 			echo "# --- $i"
 			tail -25 "$i" | sed 's/^/# /'
-		done
+		done >&9
 	fi
 	rm -rf "$MS"
 }

@@ -51,10 +51,11 @@ evicted_while_down() {
 	local t a b
 	read -r a b <"$MS/rest"
 	t=$(mesh_token "$a") || return 1
+	mesh_config 5 "$a"		# node 1 may be the one removed
 	mesh_start 5 "$t" || return 1
 	wait_for 10 mesh_agree 3 "$a" "$b" 5 || return 1
 	cp "$(mesh_key 5)" "$MS/n5.key.saved"
-	mesh_kill 5
+	mesh_kill 5 && echo "# n5 killed"
 	matom "$a" node remove n5 || return 1
 	wait_for 15 mesh_agree 2 "$a" "$b" || return 1
 	"$atom" daemon -c "$MS/n5.yaml" 2>>"$MS/n5.log" &
@@ -73,7 +74,7 @@ tombstoned() {
 	cp "$MS/n5.key.saved" "$(mesh_key 5)"
 	chmod 600 "$(mesh_key 5)"
 	sed -i 's/name: n5/name: n5b/' "$MS/n5.yaml"
-	timeout 30 "$atom" daemon -c "$MS/n5.yaml" --join-token "$t" 2>"$MS/n5.log"
+	timeout 30 "$atom" daemon -c "$MS/n5.yaml" --join-token "$t" 2>>"$MS/n5.log"
 	[ $? = 1 ] && grep -q "evicted" "$MS/n5.log" && mesh_agree 2 "$a" "$b"
 }
 step "rejoin with a tombstoned key is refused" tombstoned
