@@ -5,13 +5,15 @@
 # member of both (the next leader converges); a token create whose reply
 # is lost while the leader changes is retried with the same request id
 # and makes exactly one token; --force-new-cluster brings back a mesh that
-# lost its quorum from one survivor's state.
+# lost its quorum from one survivor's state; a voter silent past the grace
+# period is replaced by a healthy learner.
 set -u
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../lib_mesh.sh"
 
 atomrpc=${ATOMRPC:-$top/build/selftests/atomrpc}
-ktap_plan 4
+MS_VOTERS=3		# four nodes: three voters and a learner
+ktap_plan 5
 
 three() {
 	local t i
@@ -80,6 +82,31 @@ retried_create() {
 }
 tokens_are() { [ "$(count_tokens "$1")" = "$2" ]; }
 step "a token create retried across a leader change makes one token" retried_create
+
+voters_are() { # i names...: exactly these nodes vote (the leader included)
+	local i=$1 got
+	shift
+	got=$(matom "$i" node list -j |
+		jq -r '.[] | select(.raft_role=="voter" or .raft_role=="leader") | .name' | sort | xargs)
+	[ "$got" = "$(echo "$@" | tr ' ' '\n' | sort | xargs)" ]
+}
+
+dead_voter() {
+	local l v lr voters
+	l=$(wait_mesh_leader 5) || return 1
+	wait_for 10 field_is "$l" voters 3 || return 1
+	voters=$(matom "$l" node list -j | jq -r '.[] | select(.raft_role=="voter") | .name' | xargs)
+	lr=$(matom "$l" node list -j | jq -r '.[] | select(.raft_role=="learner") | .name')
+	v=$(echo "$voters" | cut -d' ' -f1)
+	echo "# stopping voter $v; learner $lr should take its place"
+	kill -STOP "${MS_PID[${v#n}]}"
+	wait_for 40 voters_are "$l" "n$l" $(echo "$voters" | sed "s/$v//") "$lr"
+	local rc=$?
+	kill -CONT "${MS_PID[${v#n}]}"
+	[ $rc = 0 ] && grep -q "demoting to raft learner" "$MS/n$l.log" &&
+		wait_for 10 mesh_agree 4 1 2 3 4
+}
+step "a voter silent past the grace period is replaced by a healthy learner" dead_voter
 
 force_new_cluster() {
 	local s i others
