@@ -11,7 +11,9 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../lib_mesh.sh"
 
-ktap_plan 12
+joinctl=${JOINCTL:-$top/build/selftests/joinctl}
+
+ktap_plan 14
 
 refused() { # i token...: the join must fail (exit 1) with a message
 	local i=$1 tok=$2
@@ -151,5 +153,30 @@ status_json() {
 	matom 2 status -j | jq -e '.name=="n2" and (.term|type)=="number" and .backend=="none"' >/dev/null
 }
 step "status -j answers with the contract's fields" status_json
+
+changed_cidr() {
+	mesh_kill 1
+	sed -i "s/ip: 127.88.$MS_NET.0, cidr: 24/ip: 127.88.$MS_NET.0, cidr: 25/" "$MS/n1.yaml"
+	timeout 20 "$atom" daemon -c "$MS/n1.yaml" 2>"$MS/n1.err"
+	local rc=$?
+	cat "$MS/n1.err" >>"$MS/n1.log"
+	[ "$rc" = 1 ] && grep -q "network of a running mesh cannot change" "$MS/n1.err" || return 1
+	sed -i "s/cidr: 25/cidr: 24/" "$MS/n1.yaml"
+	mesh_start 1 && wait_for 10 mesh_agree 8 $(seq 8)
+}
+step "a changed network_layer on the bootstrapper is refused; restored, it rejoins" changed_cidr
+
+forged_forward() {
+	local l m
+	l=$(wait_mesh_leader 5) || return 1
+	m=$(mesh_field 7 mesh_ip)		# n7 has the member role
+	"$joinctl" "$(mesh_field "$l" mesh_ip)" 7001 forward-token-create "$m" >"$MS/ff" 2>&1
+	cat "$MS/ff"
+	grep -q "refused: only admin nodes may change the mesh" "$MS/ff" &&
+		"$joinctl" "$(mesh_field "$l" mesh_ip)" 7001 forward-token-create 127.0.0.1 |
+		grep -q "refused: not a member" && mesh_agree 8 $(seq 8)
+}
+step "the leader's mesh RPC refuses a member-role node's change and a non-member" \
+	forged_forward
 
 ktap_finish

@@ -14,6 +14,11 @@
  * with a key that is not the token's. replay: a HELLO and a REQUEST
  * recorded from one exchange, sent again in a new one.
  *
+ *   joinctl IP PORT forward-token-create SRC_IP
+ *       a token-create command sent to the mesh RPC at IP:PORT from SRC_IP,
+ *       as a follower forwards one -> "refused: <why>", "refused: not a
+ *       member" (closed unanswered) or "accepted"
+ *
  * Exit: 0 when the agent did what a safe agent does, 1 otherwise, 2 usage.
  */
 #include <arpa/inet.h>
@@ -29,6 +34,9 @@
 #include "frame.h"
 #include "join/handshake.h"
 #include "join/token.h"
+#include "mesh/cmd.h"
+#include "rpc.h"
+#include "util/tlv.h"
 
 #define FRAME_TYPE_JOIN 4
 #define WAIT_MS 15000
@@ -279,15 +287,85 @@ static int token_mode(const char *ip, const char *port, const char *mode,
 	return expect_unauthorized(fd, req, req_len);
 }
 
+static int forward_mode(const char *ip, const char *port, const char *src)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET }, from = to;
+	struct mesh_cmd c = { .type = MESH_CMD_TOKEN_CREATE, .client = 7, .seq = 7 };
+	uint8_t cmd[MESH_CMD_MAX], hdr[FRAME_HEADER_LEN], *in;
+	struct tlv_writer w;
+	struct tlv_reader r;
+	struct tlv a;
+	uint32_t err = 0, n;
+	char msg[256] = "";
+	size_t len;
+	int fd, ret;
+
+	randombytes_buf(c.token_create.id, sizeof(c.token_create.id));
+	c.token_create.uses = 1;
+	c.token_create.expiry_ms = INT64_MAX;
+	c.token_create.role = MESH_ROLE_ADMIN;
+	if (mesh_cmd_encode(&c, cmd, sizeof(cmd), &len))
+		return 1;
+	to.sin_port = htons((uint16_t)atoi(port));
+	if (inet_pton(AF_INET, ip, &to.sin_addr) != 1 ||
+	    inet_pton(AF_INET, src, &from.sin_addr) != 1)
+		return 2;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&from, sizeof(from)) < 0 ||
+	    connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
+		perror("joinctl: connect");
+		return 1;
+	}
+	tlv_writer_init(&w, 4096);
+	tlv_put_u64(&w, RPC_A_ID, 1);
+	tlv_put_u32(&w, RPC_A_OP, RPC_OP_MESH_PROPOSE);
+	tlv_put(&w, RPC_A_CMD, cmd, len);
+	frame_header_encode(hdr, FRAME_RPC, w.len);
+	ret = send_all(fd, hdr, sizeof(hdr)) || send_all(fd, w.buf, w.len);
+	tlv_writer_release(&w);
+	if (ret || recv_all(fd, hdr, sizeof(hdr))) {
+		close(fd);
+		puts("refused: not a member");
+		return 0;
+	}
+	n = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+	    (uint32_t)hdr[2] << 8 | hdr[3];
+	if (n < 4 || n > 65536)
+		return 1;
+	in = malloc(n - 4);
+	if (!in || recv_all(fd, in, n - 4)) {
+		close(fd);
+		free(in);
+		return 1;
+	}
+	close(fd);
+	tlv_reader_init(&r, in, n - 4);
+	while (tlv_next(&r, &a) == 1) {
+		if (a.type == RPC_A_ERRNO)
+			tlv_u32(&a, &err);
+		else if (a.type == RPC_A_ERROR)
+			tlv_str(&a, msg, sizeof(msg));
+	}
+	free(in);
+	if (err)
+		printf("refused: %s\n", msg[0] ? msg : strerror((int)err));
+	else
+		puts("accepted");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (sodium_init() < 0)
 		return 1;
 	if (argc == 4)
 		return raw_mode(argv[1], argv[2], argv[3]);
+	if (argc == 5 && !strcmp(argv[3], "forward-token-create"))
+		return forward_mode(argv[1], argv[2], argv[4]);
 	if (argc == 5)
 		return token_mode(argv[1], argv[2], argv[3], argv[4]);
 	fprintf(stderr, "usage: joinctl IP PORT garbage|truncated|oversized|badversion|slow\n"
-		"       joinctl IP PORT unknown-id|wrong-secret|no-secret|replay TOKEN\n");
+		"       joinctl IP PORT unknown-id|wrong-secret|no-secret|replay TOKEN\n"
+		"       joinctl IP PORT forward-token-create SRC_IP\n");
 	return 2;
 }
