@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "dataplane.h"
 #include "fsm_mux.h"
 #include "keyfile.h"
 #include "loop.h"
@@ -43,6 +44,14 @@ struct agent {
 	uint8_t pub[WG_KEY_LEN];
 	char public_key[WG_KEY_B64_LEN + 1];
 	struct in_addr mesh_ip;		/* 0.0.0.0: not yet a member */
+	struct in_addr network;		/* the mesh CIDR, once known */
+	uint32_t prefix;
+	/* dataplane (dp_agent.c) */
+	struct dataplane dp;		/* applies peers */
+	struct dataplane dev;		/* kernel backend: makes the device */
+	bool has_dev, dp_live, down;
+	const char *backend;		/* in use: kernel, netlink, none */
+	struct loop_timer reconcile;
 	bool raw;			/* node.mesh_ip: a bare Raft node */
 	bool force_new_cluster;
 	struct fsm_probe *probe;
@@ -144,6 +153,24 @@ void house_wipe_and_exit(struct agent *a);
  * it is this leader: hand leadership over), to be retried.
  */
 int house_before_evict(struct agent *a, const char *name);
+
+/* ---- dp_agent.c: the dataplane ---- */
+
+/* Pick the backend and set up the device (mesh_ip, network known). */
+int dpa_open(struct agent *a);
+/* The log is replayed: make the device the state, then follow deltas. */
+int dpa_live(struct agent *a);
+void dpa_applied(struct agent *a, uint64_t index,
+		 const struct mesh_apply_out *out);
+int dpa_replace_all(struct agent *a, const char *why);
+int dpa_replace_peers(struct agent *a, struct dp_peer *peers, size_t n);
+/* down: remove the device too. */
+void dpa_close(struct agent *a, bool down);
+/* A peer's last handshake (unix s, 0: never); *cache is the caller's. */
+int64_t dpa_last_handshake(struct agent *a, const uint8_t *key,
+			   struct dp_peer_state **cache, size_t *n_cache);
+/* The interface to bind control-plane sockets to, or NULL (none). */
+const char *dpa_bind_device(const struct agent *a);
 
 /* ---- mesh_join.c: the join plane ---- */
 

@@ -85,7 +85,7 @@ static void status_reply(struct agent *a, struct mgmt_call *call)
 	tlv_put_u32(w, RPC_A_VOTERS, st.voters);
 	tlv_put_u32(w, RPC_A_LEARNERS, st.learners);
 	tlv_put_u32(w, RPC_A_DISK_FULL, st.disk_full);
-	tlv_put_str(w, RPC_A_BACKEND, config_backend_name(a->cfg.backend));
+	tlv_put_str(w, RPC_A_BACKEND, a->backend ?: config_backend_name(a->cfg.backend));
 	tlv_put_str(w, RPC_A_PUBLIC_KEY, a->public_key);
 	tlv_put_str(w, RPC_A_VERSION, ATOM_VERSION);
 	tlv_put_u32(w, RPC_A_PID, (uint32_t)getpid());
@@ -231,10 +231,20 @@ static void on_request(void *ctx, struct mgmt_call *call, uint32_t op,
 	case RPC_OP_STATUS:
 		status_reply(a, call);
 		return;
-	case RPC_OP_STOP:
+	case RPC_OP_STOP: {
+		struct tlv_reader r;
+		struct tlv t;
+		uint32_t down = 0;
+
+		tlv_reader_init(&r, attrs, len);
+		while (tlv_next(&r, &t) > 0)
+			if (t.type == RPC_A_DOWN)
+				tlv_u32(&t, &down);
+		a->down = down;
 		mgmt_reply(call, 0, NULL);
-		agent_stop(a, "atom daemon stop", 0);
+		agent_stop(a, down ? "atom daemon stop --down" : "atom daemon stop", 0);
 		return;
+	}
 	case RPC_OP_HOUSE_PAUSE:
 		house_pause(a, attrs, len);
 		mgmt_reply(call, 0, NULL);
@@ -255,7 +265,19 @@ static void on_request(void *ctx, struct mgmt_call *call, uint32_t op,
 static void fsm_applied(void *arg, uint64_t index,
 			const struct mesh_apply_out *out)
 {
+	dpa_applied(arg, index, out);
 	house_applied(arg, index, out);
+}
+
+/* A snapshot restored: one replace of the difference. */
+static void fsm_replace(void *arg, const struct dp_peer *peers, size_t n)
+{
+	struct agent *a = arg;
+
+	(void)peers;
+	(void)n;
+	if (a->dp_live)
+		dpa_replace_all(a, "snapshot");
 }
 
 /* Raft connections: from any node of the state or of the acceptance. */
@@ -308,6 +330,13 @@ static int start_raft(struct agent *a)
 	snprintf(dir, sizeof(dir), "%s/raft", a->cfg.data_dir);
 	nc.ip = a->mesh_ip;
 	nc.dir = dir;
+	/* the device first: Raft binds to the mesh address on it */
+	if (!a->raw && !a->dp.ops) {
+		ret = dpa_open(a);
+		if (ret < 0)
+			return ret;
+	}
+	nc.bind_device = a->raw ? NULL : dpa_bind_device(a);
 	ret = node_open(&a->node, a->loop, &nc, &fsm_mux_ops, &a->mux, err,
 			sizeof(err));
 	if (ret < 0) {
@@ -318,6 +347,8 @@ static int start_raft(struct agent *a)
 		return 0;
 	node_set_accept(a->node, raft_accept, a);
 	ret = check_network(a);
+	if (!ret)
+		ret = dpa_live(a);
 	if (!ret)
 		ret = mreq_listen(a);
 	if (!ret)
@@ -336,7 +367,9 @@ static int start_raft(struct agent *a)
  */
 static int start_mesh(struct agent *a, const char *token)
 {
-	struct fsm_mesh_hooks hooks = { .arg = a, .applied = fsm_applied };
+	struct fsm_mesh_hooks hooks = {
+		.arg = a, .applied = fsm_applied, .replace = fsm_replace,
+	};
 	int ret;
 
 	ret = fsm_probe_new(&a->probe);
@@ -355,9 +388,12 @@ static int start_mesh(struct agent *a, const char *token)
 	}
 	if (a->cfg.bootstrap) {
 		a->mesh_ip.s_addr = htonl(ntohl(a->cfg.network.s_addr) + 1);
+		a->network = a->cfg.network;
+		a->prefix = a->cfg.prefix;
 		return start_raft(a);
 	}
-	ret = member_file_load(a->cfg.data_dir, &a->mesh_ip);
+	ret = member_file_load(a->cfg.data_dir, &a->mesh_ip, &a->network,
+			       &a->prefix);
 	if (!ret)
 		return start_raft(a);
 	if (ret != -ENOENT) {
@@ -463,6 +499,7 @@ out:
 	mesh_join_close(&a);
 	mreq_cancel_all(&a);
 	node_close(a.node);
+	dpa_close(&a, a.down || a.evicted);
 	fsm_probe_free(a.probe);
 	fsm_mesh_free(a.mesh);
 	free(a.accepted_ips);

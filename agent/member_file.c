@@ -13,9 +13,10 @@
 
 #define MEMBER_FILE "member"
 
-int member_file_load(const char *dir, struct in_addr *ip)
+int member_file_load(const char *dir, struct in_addr *ip,
+		     struct in_addr *network, uint32_t *prefix)
 {
-	char path[4200], buf[64], addr[INET_ADDRSTRLEN];
+	char path[4200], buf[128], addr[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN];
 	ssize_t n;
 	int fd;
 
@@ -28,19 +29,24 @@ int member_file_load(const char *dir, struct in_addr *ip)
 	if (n <= 0)
 		return -EBADMSG;
 	buf[n] = '\0';
-	if (sscanf(buf, "mesh_ip %15s\n", addr) != 1 ||
-	    inet_pton(AF_INET, addr, ip) != 1 || !ip->s_addr)
+	if (sscanf(buf, "mesh_ip %15s\nnetwork %15[0-9.]/%u", addr, net, prefix) != 3 ||
+	    inet_pton(AF_INET, addr, ip) != 1 || !ip->s_addr ||
+	    inet_pton(AF_INET, net, network) != 1 || *prefix < 8 || *prefix > 30)
 		return -EBADMSG;
 	return 0;
 }
 
-int member_file_save(const char *dir, struct in_addr ip)
+int member_file_save(const char *dir, struct in_addr ip, struct in_addr network,
+		     uint32_t prefix)
 {
-	char path[4200], tmp[4208], buf[64], addr[INET_ADDRSTRLEN];
+	char path[4200], tmp[4208], buf[128], addr[INET_ADDRSTRLEN];
+	char net[INET_ADDRSTRLEN];
 	int fd, len, err = 0;
 
 	inet_ntop(AF_INET, &ip, addr, sizeof(addr));
-	len = snprintf(buf, sizeof(buf), "mesh_ip %s\n", addr);
+	inet_ntop(AF_INET, &network, net, sizeof(net));
+	len = snprintf(buf, sizeof(buf), "mesh_ip %s\nnetwork %s/%u\n", addr, net,
+		       prefix);
 	snprintf(path, sizeof(path), "%s/" MEMBER_FILE, dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

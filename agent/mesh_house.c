@@ -386,6 +386,7 @@ static void on_evicted(struct loop_timer *t)
 	struct rpc_target target = {
 		.addr = (struct sockaddr *)&to, .addrlen = sizeof(to),
 		.src = (struct sockaddr *)&from, .srclen = sizeof(from),
+		.bind_device = dpa_bind_device(a),
 	};
 	static const uint8_t no_attrs[1];
 	struct rpc_pending *p;

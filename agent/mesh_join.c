@@ -362,33 +362,53 @@ static int joined(struct joining *j, const struct join_acceptance *acc)
 {
 	struct agent *a = j->a;
 	struct join_peer *peers = NULL;
+	struct dp_peer *dpp;
 	char ip[INET_ADDRSTRLEN];
-	size_t n = 0;
+	size_t n = 0, k = 0;
 	int err;
 
-	if (acc->family != 4)
+	if (acc->family != 4 || acc->cidr_prefix < 8 || acc->cidr_prefix > 30)
 		return -EPROTO;
 	err = join_members_decode(acc->members, acc->members_len, &peers, &n);
 	if (err)
 		return err;
 	a->accepted_ips = calloc(n ?: 1, sizeof(*a->accepted_ips));
-	if (!a->accepted_ips) {
+	dpp = calloc(n ?: 1, sizeof(*dpp));
+	if (!a->accepted_ips || !dpp) {
 		free(peers);
+		free(dpp);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++)
+	memcpy(&a->mesh_ip, acc->mesh_ip, 4);
+	memcpy(&a->network, acc->cidr_addr, 4);
+	a->prefix = acc->cidr_prefix;
+	for (size_t i = 0; i < n; i++) {
+		struct mesh_node m = { .ip = peers[i].ip };
+
 		a->accepted_ips[i] = peers[i].ip;
+		if (peers[i].ip == ntohl(a->mesh_ip.s_addr))
+			continue;	/* this node */
+		memcpy(m.key, peers[i].key, sizeof(m.key));
+		m.endpoint = peers[i].endpoint;
+		m.wg_port = peers[i].wg_port;
+		mesh_node_peer(&m, &dpp[k++]);
+	}
 	a->n_accepted_ips = n;
 	free(peers);
-	memcpy(&a->mesh_ip, acc->mesh_ip, 4);
-	err = member_file_save(a->cfg.data_dir, a->mesh_ip);
+	err = member_file_save(a->cfg.data_dir, a->mesh_ip, a->network, a->prefix);
 	if (err) {
 		log_err("cannot write %s/member: %s", a->cfg.data_dir, strerror(-err));
+		free(dpp);
 		return err;
 	}
 	inet_ntop(AF_INET, &a->mesh_ip, ip, sizeof(ip));
 	log_info("node %s: member of the mesh as %s (%zu members)", a->cfg.name, ip, n);
-	return j->start(a);
+	/* the device and the peers now: the leader is reached through them */
+	err = dpa_open(a);
+	if (!err)
+		dpa_replace_peers(a, dpp, k);
+	free(dpp);
+	return err ? err : j->start(a);
 }
 
 static void join_done(void *arg, int err, struct join_outcome *o)

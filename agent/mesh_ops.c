@@ -133,8 +133,10 @@ static const char *raft_role_str(const struct agent *a, uint32_t ip)
 	}
 }
 
+#define ONLINE_HANDSHAKE_S 180
+
 static void put_node(struct agent *a, struct tlv_writer *w,
-		     const struct mesh_node *n)
+		     const struct mesh_node *n, int64_t handshake)
 {
 	struct in_addr ip = { .s_addr = htonl(n->ip) };
 	char ips[INET_ADDRSTRLEN], key[WG_KEY_B64_LEN + 1], ep[80];
@@ -151,8 +153,9 @@ static void put_node(struct agent *a, struct tlv_writer *w,
 	tlv_put_str(w, RPC_A_ENDPOINT, ep);
 	tlv_put_str(w, RPC_A_RAFT_ROLE, raft_role_str(a, n->ip));
 	tlv_put_u32(w, RPC_A_SELF, self);
-	tlv_put_u32(w, RPC_A_ONLINE, self || age <= ONLINE_RAFT_MS);
-	tlv_put_u64(w, RPC_A_LAST_HANDSHAKE, 0);
+	tlv_put_u32(w, RPC_A_ONLINE, self || age <= ONLINE_RAFT_MS ||
+		    (handshake && agent_wall_ms() / 1000 - handshake <= ONLINE_HANDSHAKE_S));
+	tlv_put_u64(w, RPC_A_LAST_HANDSHAKE, handshake > 0 ? (uint64_t)handshake : 0);
 	tlv_put_str(w, RPC_A_ROLE, n->role == MESH_ROLE_ADMIN ? "admin" : "member");
 	tlv_put_str(w, RPC_A_STATE, n->evict == MESH_ACTIVE ? "active" : "evicting");
 	tlv_put_str(w, RPC_A_VOTER, n->voter == MESH_VOTER_NEVER ? "never" : "auto");
@@ -191,9 +194,13 @@ static void list_nodes(struct agent *a, struct mgmt_call *call)
 {
 	const struct mesh_state *s = fsm_mesh_state(a->mesh);
 	struct tlv_writer *w = mgmt_call_writer(call);
+	struct dp_peer_state *dev = NULL;
+	size_t n_dev = 0;
 
 	for (uint32_t i = 0; i < s->n_nodes; i++)
-		put_node(a, w, &s->nodes[i]);
+		put_node(a, w, &s->nodes[i],
+			 dpa_last_handshake(a, s->nodes[i].key, &dev, &n_dev));
+	free(dev);
 	mgmt_reply(call, 0, NULL);
 }
 

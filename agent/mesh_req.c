@@ -236,6 +236,7 @@ static int forward(struct mreq *r, struct in_addr leader)
 	struct rpc_target target = {
 		.addr = (struct sockaddr *)&to, .addrlen = sizeof(to),
 		.src = (struct sockaddr *)&from, .srclen = sizeof(from),
+		.bind_device = dpa_bind_device(r->a),
 	};
 	uint8_t buf[MESH_CMD_MAX];
 	struct tlv_writer w;
@@ -482,8 +483,9 @@ int mreq_listen(struct agent *a)
 
 	sa.sin_addr = a->mesh_ip;
 	sa.sin_port = htons((uint16_t)a->cfg.rpc_port);
-	err = mgmt_open_tcp(a->loop, (struct sockaddr *)&sa, sizeof(sa), NULL,
-			    accept_member, on_mesh_rpc, a, &a->mesh_rpc);
+	err = mgmt_open_tcp(a->loop, (struct sockaddr *)&sa, sizeof(sa),
+			    dpa_bind_device(a), accept_member, on_mesh_rpc, a,
+			    &a->mesh_rpc);
 	if (err) {
 		char ip[INET_ADDRSTRLEN];
 

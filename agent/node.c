@@ -582,6 +582,7 @@ static int start_transport(struct node *n)
 
 	transport_config_defaults(&tc);
 	tc.self_id = n->id;
+	tc.bind_device = n->cfg.bind_device;
 	err = transport_new(n->loop, &tc, &node_transport_ops, n, &n->tp);
 	if (err)
 		return err;

@@ -25,6 +25,7 @@ struct node_config {
 	const char *dir;		/* the store's directory */
 	bool bootstrap;			/* found a cluster if the store is empty */
 	bool force_new_cluster;		/* become the only voter (design §5) */
+	const char *bind_device;	/* SO_BINDTODEVICE for Raft, or NULL */
 	uint32_t heartbeat_ms;
 	uint32_t election_ms;
 	uint32_t snapshot_every;	/* applied entries between snapshots */

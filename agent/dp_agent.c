@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The agent's dataplane (design §3, §6, §9): which backend, the device,
+ * and the state machine's peers in the kernel.
+ *
+ * The device is set up before Raft starts (its mesh address must exist
+ * for Raft to bind to it). While the log replays, deltas are not applied
+ * one by one: once the node is open, one replace makes the device match
+ * the state (offline-first boot), and from then on every committed delta
+ * is applied tagged with its index. A restored snapshot is one replace;
+ * so is the periodic reconcile. A failure is logged and never stops the
+ * node: the next reconcile repairs it.
+ *
+ * kernel: atom.ko applies; the netlink backend still makes, lists and
+ * (with --down) deletes the device. auto: kernel when atom.ko loads
+ * (autoloaded by its genetlink family name), else netlink, said loudly.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "dp_netlink.h"
+#include "log.h"
+
+static uint32_t keepalive_s(const struct agent *a)
+{
+	return (uint32_t)(a->cfg.keepalive_ms / 1000);
+}
+
+static int setup_device(struct agent *a, struct dataplane *dp)
+{
+	struct dp_device dev = {
+		.listen_port = a->cfg.wireguard_port,
+		.mtu = a->cfg.mtu,
+		.addr = a->mesh_ip,
+		.network = a->network,
+		.prefix = a->prefix,
+	};
+	int err;
+
+	snprintf(dev.ifname, sizeof(dev.ifname), "%s", a->cfg.interface);
+	memcpy(dev.private_key, a->private_key, DP_KEY_LEN);
+	err = dp->ops->setup(dp, &dev);
+	explicit_bzero(dev.private_key, sizeof(dev.private_key));
+	return err;
+}
+
+static int open_netlink(struct agent *a, struct dataplane *dp)
+{
+	int err = dp_netlink_open(dp);
+
+	if (err)
+		return err;
+	err = setup_device(a, dp);
+	if (err) {
+		log_err("cannot set up %s: %s", a->cfg.interface,
+			dp_netlink_error(dp)[0] ? dp_netlink_error(dp) : strerror(-err));
+		dp->ops->close(dp, false);
+		dp->ops = NULL;
+	}
+	return err;
+}
+
+static int open_kernel(struct agent *a)
+{
+	int err = dp_kernel_open(&a->dp);
+
+	if (err)
+		return err;
+	err = setup_device(a, &a->dp);	/* binds atom.ko to the device */
+	if (err) {
+		a->dp.ops->close(&a->dp, false);
+		a->dp.ops = NULL;
+	}
+	return err;
+}
+
+int dpa_open(struct agent *a)
+{
+	enum config_backend b = a->cfg.backend;
+	int err;
+
+	if (b == CONFIG_BACKEND_NONE) {
+		err = dp_none_open(&a->dp);
+		if (!err)
+			err = setup_device(a, &a->dp);
+		a->backend = "none";
+		return err;
+	}
+	/* the device: made and configured from userspace in every case */
+	err = open_netlink(a, &a->dev);
+	if (err)
+		return err;
+	a->has_dev = true;
+	if (b == CONFIG_BACKEND_KERNEL || b == CONFIG_BACKEND_AUTO) {
+		err = open_kernel(a);
+		if (!err) {
+			a->backend = "kernel";
+			return 0;
+		}
+		if (b == CONFIG_BACKEND_KERNEL) {
+			log_err("cannot use atom.ko: %s (is the module installed?)",
+				strerror(-err));
+			return err;
+		}
+		log_warn("atom.ko is not available (%s): using the netlink backend",
+			 strerror(-err));
+	}
+	err = open_netlink(a, &a->dp);
+	if (err)
+		return err;
+	a->backend = "netlink";
+	log_warn("netlink backend: a batch is not atomic against a kill of the agent; "
+		 "it is repaired at the next start-up");
+	return 0;
+}
+
+void dpa_close(struct agent *a, bool down)
+{
+	loop_timer_cancel(&a->reconcile);
+	if (a->dp.ops)
+		a->dp.ops->close(&a->dp, down && !a->has_dev);
+	a->dp.ops = NULL;
+	if (a->has_dev)
+		a->dev.ops->close(&a->dev, down);
+	a->has_dev = false;
+	if (down)
+		log_info("removed %s", a->cfg.interface);
+}
+
+static void fix_keepalive(const struct agent *a, struct dp_peer *p)
+{
+	p->keepalive_s = keepalive_s(a);
+}
+
+/* Every peer of the state but this node, into the device. */
+int dpa_replace_all(struct agent *a, const char *why)
+{
+	const struct mesh_state *s = fsm_mesh_state(a->mesh);
+	struct dp_peer *peers;
+	size_t i, n = 0;
+	uint64_t index = 0;
+	int err;
+
+	if (!a->dp.ops)
+		return 0;
+	peers = calloc(s->n_nodes ?: 1, sizeof(*peers));
+	if (!peers)
+		return -ENOMEM;
+	for (i = 0; i < s->n_nodes; i++) {
+		if (!memcmp(s->nodes[i].key, a->pub, WG_KEY_LEN))
+			continue;
+		mesh_node_peer(&s->nodes[i], &peers[n]);
+		fix_keepalive(a, &peers[n++]);
+	}
+	if (a->node) {
+		struct node_status st;
+
+		node_status(a->node, &st);
+		index = st.applied;
+	}
+	err = a->dp.ops->replace(&a->dp, peers, n, index);
+	free(peers);
+	if (err)
+		log_warn("%s: cannot bring %s to the state: %s", why,
+			 a->cfg.interface, strerror(-err));
+	return err;
+}
+
+/* The members an acceptance named, before this node has any state. */
+int dpa_replace_peers(struct agent *a, struct dp_peer *peers, size_t n)
+{
+	int err;
+
+	if (!a->dp.ops)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		fix_keepalive(a, &peers[i]);
+	err = a->dp.ops->replace(&a->dp, peers, n, 0);
+	if (err)
+		log_warn("cannot install the mesh's peers: %s", strerror(-err));
+	return err;
+}
+
+void dpa_applied(struct agent *a, uint64_t index, const struct mesh_apply_out *out)
+{
+	struct dp_change ch[MESH_DELTA_MAX];
+	int err;
+
+	if (!a->dp_live || !a->dp.ops || !out->n_changes)
+		return;
+	memcpy(ch, out->changes, out->n_changes * sizeof(ch[0]));
+	for (size_t i = 0; i < out->n_changes; i++)
+		fix_keepalive(a, &ch[i].peer);
+	err = a->dp.ops->apply(&a->dp, ch, out->n_changes, index);
+	if (err)
+		log_warn("entry %llu: %s: %s (the next reconcile repairs it)",
+			 (unsigned long long)index, a->cfg.interface, strerror(-err));
+}
+
+static void on_reconcile(struct loop_timer *t)
+{
+	struct agent *a = (struct agent *)((char *)t - offsetof(struct agent, reconcile));
+
+	loop_timer_arm(&a->reconcile, a->cfg.reconcile_ms);
+	if (a->dp_live && !a->evicted)
+		dpa_replace_all(a, "reconcile");
+}
+
+/* After the node replayed its log: the device becomes the state. */
+int dpa_live(struct agent *a)
+{
+	a->dp_live = true;
+	dpa_replace_all(a, "start-up");
+	loop_timer_init(&a->reconcile, a->loop, on_reconcile);
+	if (a->cfg.reconcile_ms)
+		loop_timer_arm(&a->reconcile, a->cfg.reconcile_ms);
+	return 0;
+}
+
+int64_t dpa_last_handshake(struct agent *a, const uint8_t *key,
+			   struct dp_peer_state **cache, size_t *n_cache)
+{
+	struct dataplane *dp = a->has_dev ? &a->dev : &a->dp;
+
+	if (!dp->ops)
+		return 0;
+	if (!*cache && dp->ops->list(dp, cache, n_cache))
+		return 0;
+	for (size_t i = 0; i < *n_cache; i++)
+		if (!memcmp((*cache)[i].peer.key, key, DP_KEY_LEN))
+			return (*cache)[i].last_handshake_s;
+	return 0;
+}
+
+const char *dpa_bind_device(const struct agent *a)
+{
+	return a->cfg.backend == CONFIG_BACKEND_NONE ? NULL : a->cfg.interface;
+}
