@@ -145,7 +145,8 @@ int dpa_replace_all(struct agent *a, const char *why)
 	uint64_t index = 0;
 	int err;
 
-	if (!a->dp.ops)
+	/* a joiner before its first entry: keep the acceptance's peers */
+	if (!a->dp.ops || !s->bootstrapped)
 		return 0;
 	peers = calloc(s->n_nodes ?: 1, sizeof(*peers));
 	if (!peers)
@@ -162,7 +163,8 @@ int dpa_replace_all(struct agent *a, const char *why)
 		node_status(a->node, &st);
 		index = st.applied;
 	}
-	err = a->dp.ops->replace(&a->dp, peers, n, index);
+	/* atom.ko takes indexes from 1: nothing applied yet is 1 too */
+	err = a->dp.ops->replace(&a->dp, peers, n, index ?: 1);
 	free(peers);
 	if (err)
 		log_warn("%s: cannot bring %s to the state: %s", why,
@@ -179,7 +181,7 @@ int dpa_replace_peers(struct agent *a, struct dp_peer *peers, size_t n)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		fix_keepalive(a, &peers[i]);
-	err = a->dp.ops->replace(&a->dp, peers, n, 0);
+	err = a->dp.ops->replace(&a->dp, peers, n, 1);
 	if (err)
 		log_warn("cannot install the mesh's peers: %s", strerror(-err));
 	return err;

@@ -29,7 +29,7 @@ ln -s /run "$root/var/run"
 
 cp /bin/busybox "$root/bin/busybox"
 for tool in /bin/bash /sbin/ip /bin/ss /usr/sbin/genl /sbin/bridge /sbin/tc \
-	    /usr/bin/wg /usr/bin/timeout /bin/kmod /usr/bin/strace; do
+	    /usr/bin/wg /usr/bin/timeout /bin/kmod /usr/bin/strace /usr/bin/jq; do
 	[ -x "$tool" ] || die "missing $tool (make deps)"
 	cp "$tool" "$root/usr/sbin/"
 done
