@@ -98,6 +98,7 @@ step "every pair pings over the mesh" pings
 
 shows() {
 	ma 1 status -j | jq -e ".backend == \"$backend\"" >/dev/null &&
+	{ [ "$backend" != netlink ] || ! lsmod | grep -q '^atom '; } &&
 	ma 1 node list -j | jq -e 'all(.[]; .online and (.self or .last_handshake != null))' >/dev/null &&
 	nsx 2 ip route show proto 247 | grep -q '10.99.0.3' &&
 	nsx 2 ip route show table all type unreachable | grep -q '10.99.0.0/24'
