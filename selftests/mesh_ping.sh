@@ -5,7 +5,10 @@
 # The first founds the mesh 10.99.0.0/24; the others join with tokens, the
 # third through the second. Every pair pings over mesh addresses, every
 # node lists the same three with recent handshakes; a removed node loses
-# its device and every member its peer and route.
+# its device and every member its peer and route; an agent restarted under
+# ping loses no packet and keeps its sessions; a rebooted node (device
+# deleted) whose join node is gone for good gets its peers back from its
+# own state; daemon stop keeps the device, stop --down removes it.
 #
 #   ns1 veth1 192.0.2.1 --+                 wg0 10.99.0.1
 #   ns2 veth2 192.0.2.2 --+-- br0 (root)    wg0 10.99.0.2
@@ -13,7 +16,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-ktap_plan 6
+ktap_plan 8
 tmp=$(mktemp -d)
 on_exit rm -rf "$tmp"
 on_exit 'kill $(jobs -p) 2>/dev/null'
@@ -118,10 +121,51 @@ removed() {
 ma 3 status -j | jq -r .public_key >"$tmp/n3.pub"
 step "remove: the node's device is gone, its peer and route on every member" removed
 
-stop_keeps() {
-	ma 2 daemon stop && wait "$pid2" &&
-		nsx 2 ip link show wg0 >/dev/null && nsx 1 ping -c 1 -W 5 10.99.0.2 >/dev/null
+peer_hs() { # i key: latest handshake and rx bytes of that peer
+	nsx "$1" wg show wg0 dump | awk -v k="$2" '$1 == k {print $5, $6}'
 }
-step "daemon stop leaves the device and its peers: pings still pass" stop_keeps
+
+hitless() {
+	local k1 before after lost
+	k1=$(ma 1 status -j | jq -r .public_key)
+	before=$(peer_hs 2 "$k1")
+	nsx 1 ping -i 0.1 -c 60 -W 1 10.99.0.2 >"$tmp/ping" 2>&1 &
+	local p=$!
+	sleep 1
+	ma 2 daemon stop && wait "$pid2" || return 1
+	nsx 2 ip link show wg0 >/dev/null || return 1
+	start 2 && wait_for 20 listed 2 2 || return 1
+	wait "$p"
+	lost=$(sed -n 's/.* \([0-9]*\)% packet loss.*/\1/p' "$tmp/ping")
+	after=$(peer_hs 2 "$k1")
+	echo "# loss ${lost}%; n1 on n2: handshake,rx $before -> $after"
+	[ "$lost" = 0 ] && [ "${before% *}" = "${after% *}" ] &&
+		[ "${after#* }" -ge "${before#* }" ]
+}
+step "hitless restart: stop and start n2, no ping lost, sessions kept" hitless
+
+reboot() {
+	# n2's host reboots (device gone) while n1, the node it joined
+	# through, is gone for good; n2 must come back from its own state
+	ma 2 daemon stop && wait "$pid2" || return 1
+	nsx 2 ip link del wg0 || return 1
+	ma 1 daemon stop && wait "$pid1" || return 1
+	nsx 1 ip link del wg0 || return 1
+	start 2 && wait_for 20 listed 2 2 || return 1
+	local n1key
+	n1key=$(jq -r 'map(select(.name=="n1"))[0].public_key' "$tmp/list1")
+	nsx 2 wg show wg0 peers | grep -q "$n1key" &&
+		nsx 2 ip route show proto 247 | grep -q '10.99.0.1'
+}
+ma 1 node list -j >"$tmp/list1"
+step "reboot: device deleted, agent restarted with its join node gone: peers back" reboot
+
+stop_keeps() {
+	ma 2 daemon stop && wait "$pid2" && nsx 2 ip link show wg0 >/dev/null &&
+		nsx 2 wg show wg0 peers | grep -q . &&
+		start 2 && wait_for 20 listed 2 2 && ma 2 daemon stop --down && wait "$pid2" &&
+		! nsx 2 ip link show wg0 2>/dev/null
+}
+step "daemon stop keeps the device and its peers; stop --down removes it" stop_keeps
 
 ktap_finish
