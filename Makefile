@@ -198,6 +198,13 @@ progs: $(PROGS)
 hosttest: deps all progs $(B)/mutant/SKIP_FSYNC/atom $(B)/san/atom ## run the host integration tests (T=name for one)
 	$(Q)scripts/run-host.sh $(B)/results $(T)
 
+demo: deps all progs ## run a three-node mesh in the VM and show what an operator types and sees
+	$(Q)mkdir -p $(B)/results; KDIR=$(KDIR) selftests/vm/run.sh --results $(B)/results --name demo \
+		--test demo/mesh_demo.sh >$(B)/results/demo-run.log 2>&1; rc=$$?; \
+	sed -n 's/^# //p' $(B)/results/demo-vm.out | \
+		grep -vE '^(\[\+\]|TAP version|1\.\.|selftests:|kernel |ATOM-VM-DONE|[0-9]+ passed)'; \
+	[ $$rc = 0 ] && echo "demo: the mesh works" || { tail -5 $(B)/results/demo-run.log; exit 1; }
+
 selftest: deps all progs ## run the VM selftests (T=name for one)
 	$(Q)KDIR=$(KDIR) selftests/vm/run.sh --results $(B)/results $(if $(T),--test $(T))
 

@@ -203,13 +203,105 @@ void dpa_applied(struct agent *a, uint64_t index, const struct mesh_apply_out *o
 			 (unsigned long long)index, a->cfg.interface, strerror(-err));
 }
 
+static void key_str(const uint8_t *key, char *buf)
+{
+	wg_key_to_base64(key, buf);
+}
+
+/*
+ * Reconcile (design §9): read the device and atom's routes as they are,
+ * log what differs from the state, and replace by the difference. A
+ * peer's endpoint on the device is kept: it may be WireGuard's roaming.
+ * The netlink backend does the repair for both backends: it only moves
+ * the kernel back to what atom.ko recorded, which is the state.
+ */
+static void reconcile_device(struct agent *a)
+{
+	struct dataplane *nd = a->has_dev ? &a->dev : &a->dp;
+	const struct mesh_state *s = fsm_mesh_state(a->mesh);
+	struct dp_peer_state *have = NULL;
+	const struct in_addr *routes;
+	struct dp_peer *want;
+	size_t n_have = 0, n_routes, n = 0, i, j;
+	char key[WG_KEY_B64_LEN + 1], ip[INET_ADDRSTRLEN];
+	struct node_status st = { 0 };
+	int err;
+
+	if (!s->bootstrapped)
+		return;
+	err = dp_netlink_adopt(nd, a->cfg.interface);
+	if (!err)
+		err = nd->ops->list(nd, &have, &n_have);
+	if (err) {
+		log_warn("reconcile: cannot read %s: %s", a->cfg.interface,
+			 strerror(-err));
+		return;
+	}
+	dp_netlink_routes(nd, &routes, &n_routes);
+	want = calloc(s->n_nodes ?: 1, sizeof(*want));
+	if (!want) {
+		free(have);
+		return;
+	}
+	for (i = 0; i < s->n_nodes; i++) {
+		struct dp_peer *p = &want[n];
+
+		if (!memcmp(s->nodes[i].key, a->pub, WG_KEY_LEN))
+			continue;
+		mesh_node_peer(&s->nodes[i], p);
+		fix_keepalive(a, p);
+		n++;
+		key_str(p->key, key);
+		inet_ntop(AF_INET, &p->ip, ip, sizeof(ip));
+		for (j = 0; j < n_have; j++)
+			if (!memcmp(have[j].peer.key, p->key, DP_KEY_LEN))
+				break;
+		if (j == n_have) {
+			log_info("drift repaired: peer %s (%s) was missing", ip, key);
+		} else {
+			if (have[j].peer.ip.s_addr != p->ip.s_addr)
+				log_info("drift repaired: peer %s allowed-ips", ip);
+			if (have[j].peer.keepalive_s != p->keepalive_s)
+				log_info("drift repaired: peer %s keepalive", ip);
+			if (have[j].peer.endpoint.ss_family)
+				p->endpoint = have[j].peer.endpoint;	/* roaming */
+		}
+		for (j = 0; j < n_routes; j++)
+			if (routes[j].s_addr == p->ip.s_addr)
+				break;
+		if (j == n_routes)
+			log_info("drift repaired: route to %s was missing", ip);
+	}
+	for (j = 0; j < n_have; j++) {
+		for (i = 0; i < n; i++)
+			if (!memcmp(have[j].peer.key, want[i].key, DP_KEY_LEN))
+				break;
+		if (i == n) {
+			key_str(have[j].peer.key, key);
+			log_info("drift repaired: removed a peer the mesh does not have (%s)",
+				 key);
+		}
+	}
+	if (a->node)
+		node_status(a->node, &st);
+	err = nd->ops->replace(nd, want, n, st.applied ?: 1);
+	if (err)
+		log_warn("reconcile: %s", strerror(-err));
+	free(want);
+	free(have);
+}
+
 static void on_reconcile(struct loop_timer *t)
 {
 	struct agent *a = (struct agent *)((char *)t - offsetof(struct agent, reconcile));
 
 	loop_timer_arm(&a->reconcile, a->cfg.reconcile_ms);
-	if (a->dp_live && !a->evicted)
+	if (!a->dp_live || a->evicted)
+		return;
+	if (a->cfg.backend == CONFIG_BACKEND_NONE)
 		dpa_replace_all(a, "reconcile");
+	else
+		reconcile_device(a);
 }
 
 /* After the node replayed its log: the device becomes the state. */

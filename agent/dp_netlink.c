@@ -720,6 +720,13 @@ void dp_netlink_strict(struct dataplane *dp, bool strict)
 	priv(dp)->strict = strict;
 }
 
+void dp_netlink_routes(const struct dataplane *dp, const struct in_addr **ret,
+		       size_t *ret_n)
+{
+	*ret = priv(dp)->rec.routes;
+	*ret_n = priv(dp)->rec.n_routes;
+}
+
 uint64_t dp_netlink_drift(const struct dataplane *dp)
 {
 	return priv(dp) ? priv(dp)->drift : 0;

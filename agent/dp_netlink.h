@@ -35,6 +35,10 @@ const char *dp_netlink_error(const struct dataplane *dp);
 int dp_netlink_failure(const struct dataplane *dp, uint8_t key[DP_KEY_LEN],
 		       bool *undo_failed);
 
+/* The /32 routes of atom's protocol the record holds (after adopt: the kernel's). */
+void dp_netlink_routes(const struct dataplane *dp, const struct in_addr **ret,
+		       size_t *ret_n);
+
 /* Changes left out as drift since open. */
 uint64_t dp_netlink_drift(const struct dataplane *dp);
 

@@ -8,7 +8,10 @@
 # its device and every member its peer and route; an agent restarted under
 # ping loses no packet and keeps its sessions; a rebooted node (device
 # deleted) whose join node is gone for good gets its peers back from its
-# own state; daemon stop keeps the device, stop --down removes it.
+# own state; drift made with wg, ip route del and a link bounce is
+# repaired and logged; a spoofed mesh source from the underlay is never
+# served (the listeners are bound to wg0); daemon stop keeps the device,
+# stop --down removes it.
 #
 #   ns1 veth1 192.0.2.1 --+                 wg0 10.99.0.1
 #   ns2 veth2 192.0.2.2 --+-- br0 (root)    wg0 10.99.0.2
@@ -16,59 +19,19 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-ktap_plan 8
-tmp=$(mktemp -d)
-on_exit rm -rf "$tmp"
-on_exit 'kill $(jobs -p) 2>/dev/null'
-on_exit 'ip link del atombr0 2>/dev/null'
-backend=${MESH_BACKEND:-kernel}
+ktap_plan 10
+. "$(dirname "$0")/lib_meshvm.sh"
 
 underlay() {
 	local i
-	ip link add atombr0 type bridge && ip link set atombr0 up || return 1
+	bridge_up || return 1
 	for i in 1 2 3; do
-		netns_new "$i" &&
-		ip link add "veth$i" netns "$(netns_name "$i")" type veth peer name "atbr$i" &&
-		ip link set "atbr$i" master atombr0 up &&
-		nsx "$i" ip addr add "192.0.2.$i/24" dev "veth$i" &&
-		nsx "$i" ip link set "veth$i" up || return 1
+		on_bridge "$i" || return 1
 	done
 }
 step "three namespaces on a bridge" underlay
 
-config() { # i via
-	if [ "$1" = 1 ]; then
-		printf 'node: {name: n1, bootstrap: true, network_layer: {ip: 10.99.0.0, cidr: 24}}\n'
-	else
-		printf 'node: {name: n%s, bootstrap: false}\njoin: {endpoint: "192.0.2.%s:7700"}\n' "$1" "$2"
-	fi
-	cat <<-EOC
-	security: {private_key_path: $tmp/n$1.key}
-	network: {endpoint: "192.0.2.$1:51820", tcp_join_port: 7700, persistent_keepalive: 5s}
-	consensus: {data_dir: $tmp/d$1}
-	api: {socket_path: $tmp/n$1.sock}
-	dataplane: {backend: $backend}
-	EOC
-}
-
-ma() { local i=$1; shift; atom -s "$tmp/n$i.sock" "$@"; }
-listed() { # i n: node i lists n members, itself among them
-	local l
-	l=$(ma "$1" node list -j 2>/dev/null) &&
-		[ "$(jq length <<<"$l")" = "$2" ] && jq -e 'any(.[]; .self)' <<<"$l" >/dev/null
-}
-
-start() { # i [token]
-	config "$1" "${3:-1}" >"$tmp/n$1.yaml"
-	if [ -n "${2:-}" ]; then
-		ip netns exec "$(netns_name "$1")" atom daemon -c "$tmp/n$1.yaml" \
-			--join-token "$2" 2>>"$tmp/n$1.log" &
-	else
-		ip netns exec "$(netns_name "$1")" atom daemon -c "$tmp/n$1.yaml" \
-			2>>"$tmp/n$1.log" &
-	fi
-	eval "pid$1=$!"
-}
+start() { mesh_vm_start "$@"; }
 
 mesh() {
 	local t
@@ -78,15 +41,7 @@ mesh() {
 		wait_for 10 listed 1 3 && wait_for 10 listed 2 3
 }
 step "a bootstrapper and two joins (the second through a follower)" mesh
-diag() {
-	local i
-	for i in 1 2 3; do
-		echo "# n$i:"
-		sed 's/^/#   /' "$tmp/n$i.log" 2>/dev/null
-		ip netns exec "$(netns_name "$i")" sh -c 'wg show; ip -4 addr; ip route show table all | grep -v local' 2>&1 | sed 's/^/#   /'
-	done
-}
-[ "$KTAP_FAIL" = 0 ] || diag
+[ "$KTAP_FAIL" = 0 ] || mesh_vm_diag 1 2 3
 
 pings() {
 	local i j
@@ -107,6 +62,45 @@ shows() {
 	nsx 2 ip route show table all type unreachable | grep -q '10.99.0.0/24'
 }
 step "node list shows handshakes; /32 routes and the unreachable CIDR" shows
+
+spoof() {
+	# ns4 on the underlay claims n2's mesh address and calls n1's Raft
+	# and mesh RPC ports: the sockets are bound to wg0, so n1 answers
+	# with a reset and never holds such a connection
+	on_bridge 4 && nsx 4 ip addr add 10.99.0.2/32 dev veth4 &&
+	nsx 4 ip route add 10.99.0.1/32 via 192.0.2.1 src 10.99.0.2 || return 1
+	local port
+	for port in 7000 7001; do
+		if nsx 4 timeout 5 bash -c "exec 3<>/dev/tcp/10.99.0.1/$port" 2>/dev/null; then
+			echo "# a spoofed connection to port $port was accepted"
+			return 1
+		fi
+	done
+	# the listeners are bound to the device (ss shows ADDR%wg0)
+	nsx 1 ss -Htln | sed 's/^/# /'
+	nsx 1 ss -Htln '( sport = :7000 )' | grep -q '10.99.0.1%wg0:7000' &&
+		nsx 1 ss -Htln '( sport = :7001 )' | grep -q '10.99.0.1%wg0:7001' &&
+	[ -z "$(nsx 1 ss -Htn state syn-recv '( sport = :7000 or sport = :7001 )')" ] &&
+		[ -z "$(nsx 1 ss -Htn state established '( sport = :7000 or sport = :7001 )' |
+			grep 192.0.2.4)" ] &&
+		nsx 1 ping -c 1 -W 5 10.99.0.2 >/dev/null
+}
+step "a spoofed mesh source from the underlay never reaches Raft or the mesh RPC" spoof
+
+drift() {
+	local k2
+	k2=$(ma 2 status -j | jq -r .public_key)
+	nsx 1 wg set wg0 peer "$k2" remove &&
+		nsx 3 ip route del 10.99.0.2 dev wg0 proto 247 &&
+		nsx 2 ip link set wg0 down && nsx 2 ip link set wg0 up || return 1
+	wait_for 10 nsx 1 ping -c 1 -W 1 10.99.0.2 &&
+		wait_for 10 nsx 3 ping -c 1 -W 1 10.99.0.2 &&
+		wait_for 10 nsx 2 ping -c 1 -W 1 10.99.0.1 &&
+		grep -q "drift repaired: peer 10.99.0.2 .* was missing" "$tmp/n1.log" &&
+		grep -q "drift repaired: route to 10.99.0.2 was missing" "$tmp/n3.log" &&
+		grep -q "drift repaired: route to 10.99.0.1 was missing" "$tmp/n2.log"
+}
+step "drift by wg, ip route del and a link bounce is repaired and logged" drift
 
 removed() {
 	ma 1 node remove n3 && wait "$pid3" || return 1
