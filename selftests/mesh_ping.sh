@@ -77,13 +77,16 @@ spoof() {
 		fi
 	done
 	# the listeners are bound to the device (ss shows ADDR%wg0)
-	nsx 1 ss -Htln | sed 's/^/# /'
-	nsx 1 ss -Htln '( sport = :7000 )' | grep -q '10.99.0.1%wg0:7000' &&
-		nsx 1 ss -Htln '( sport = :7001 )' | grep -q '10.99.0.1%wg0:7001' &&
-	[ -z "$(nsx 1 ss -Htn state syn-recv '( sport = :7000 or sport = :7001 )')" ] &&
-		[ -z "$(nsx 1 ss -Htn state established '( sport = :7000 or sport = :7001 )' |
-			grep 192.0.2.4)" ] &&
-		nsx 1 ping -c 1 -W 5 10.99.0.2 >/dev/null
+	modprobe tcp_diag	# ss reads bound devices through sock_diag
+	for port in 7000 7001; do
+		nsx 1 ss -Htln | grep -q "10.99.0.1%wg0:$port " ||
+			{ echo "# port $port is not bound to wg0"; return 1; }
+	done
+	if [ -n "$(nsx 1 ss -Htn state syn-recv | grep -E ':700[01] ')" ]; then
+		echo "# a spoofed connection is half open"
+		return 1
+	fi
+	nsx 1 ping -c 1 -W 5 10.99.0.2 >/dev/null
 }
 step "a spoofed mesh source from the underlay never reaches Raft or the mesh RPC" spoof
 

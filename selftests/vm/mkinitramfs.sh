@@ -56,7 +56,7 @@ done
 cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
 
 # Kernel modules: what the tests need, with their dependencies.
-for m in wireguard veth bridge sch_netem; do
+for m in wireguard veth bridge sch_netem tcp_diag; do
 	modprobe -S "$kver" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
 done | sort -u | while read -r ko; do
 	rel=${ko#/lib/modules/"$kver"/}
