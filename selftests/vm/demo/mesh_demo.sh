@@ -11,14 +11,6 @@ cd "$(dirname "$0")/.." || exit 1
 
 ktap_plan 4
 
-# show "comment" cmd...: print the command as typed on machine i, run it
-on() { # i cmd...
-	local i=$1
-	shift
-	echo "node$i\$ $*"
-	ip netns exec "$(netns_name "$i")" "$@"
-}
-
 machines() {
 	bridge_up && on_bridge 1 && on_bridge 2 && on_bridge 3
 }
@@ -67,10 +59,14 @@ pings() {
 	for i in 1 2 3; do
 		for j in 1 2 3; do
 			[ "$i" = "$j" ] && continue
-			on "$i" ping -c 1 -W 5 "10.99.0.$j" | sed -n 's/^/    /;2p' || return 1
+			echo "node$i\$ ping -c 1 10.99.0.$j"
+			ip netns exec "$(netns_name "$i")" ping -c 1 -W 5 "10.99.0.$j" |
+				sed -n 's/^/    /;2p'
+			[ "${PIPESTATUS[0]}" = 0 ] || return 1
 		done
 	done
-	on 1 wg show wg0 | sed 's/^/    /'
+	echo "node1\$ wg show wg0"
+	ip netns exec "$(netns_name 1)" wg show wg0 | sed 's/^/    /'
 }
 step "pings across the mesh (WireGuard, peers installed by atom.ko)" pings
 
