@@ -21,6 +21,7 @@
 #include "node.h"
 
 struct join_srv;
+struct mnl_socket;
 struct join_cli;
 struct mreq;
 
@@ -52,6 +53,11 @@ struct agent {
 	bool has_dev, dp_live, down;
 	const char *backend;		/* in use: kernel, netlink, none */
 	struct loop_timer reconcile;
+	struct mnl_socket *ev_nl;	/* routing and link events */
+	struct loop_watch ev_watch;
+	struct loop_timer ev_timer;
+	unsigned int ifindex;
+	bool event_seen;
 	bool raw;			/* node.mesh_ip: a bare Raft node */
 	bool force_new_cluster;
 	struct fsm_probe *probe;

@@ -21,9 +21,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libmnl/libmnl.h>
+#include <linux/atom.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sys/epoll.h>
+
 #include "agent.h"
 #include "dp_netlink.h"
 #include "log.h"
+
+/* After a routing or link event, reconcile this much later (bursts). */
+#define EVENT_DELAY_MS 200
 
 static uint32_t keepalive_s(const struct agent *a)
 {
@@ -121,6 +130,12 @@ int dpa_open(struct agent *a)
 void dpa_close(struct agent *a, bool down)
 {
 	loop_timer_cancel(&a->reconcile);
+	if (a->ev_nl) {
+		loop_watch_del(&a->ev_watch);
+		loop_timer_cancel(&a->ev_timer);
+		mnl_socket_close(a->ev_nl);
+		a->ev_nl = NULL;
+	}
 	if (a->dp.ops)
 		a->dp.ops->close(&a->dp, down && !a->has_dev);
 	a->dp.ops = NULL;
@@ -304,11 +319,80 @@ static void on_reconcile(struct loop_timer *t)
 		reconcile_device(a);
 }
 
+/* ---- routing and link events ---- */
+
+static int event_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct agent *a = data;
+
+	if (nlh->nlmsg_type == RTM_NEWLINK || nlh->nlmsg_type == RTM_DELLINK) {
+		const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+		if ((unsigned int)ifi->ifi_index == a->ifindex)
+			a->event_seen = true;
+	} else if (nlh->nlmsg_type == RTM_DELROUTE) {
+		const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+
+		/* our routes only; our own additions are not events */
+		if (rtm->rtm_protocol == RTPROT_ATOM)
+			a->event_seen = true;
+	}
+	return MNL_CB_OK;
+}
+
+static void on_events(struct loop_watch *w, uint32_t events)
+{
+	struct agent *a = (struct agent *)((char *)w - offsetof(struct agent, ev_watch));
+	char buf[16384];
+	ssize_t n;
+
+	(void)events;
+	while ((n = mnl_socket_recvfrom(a->ev_nl, buf, sizeof(buf))) > 0)
+		mnl_cb_run(buf, (size_t)n, 0, 0, event_cb, a);
+	if (a->event_seen && !loop_timer_armed(&a->ev_timer))
+		loop_timer_arm(&a->ev_timer, EVENT_DELAY_MS);
+	a->event_seen = false;
+}
+
+static void on_event_timer(struct loop_timer *t)
+{
+	struct agent *a = (struct agent *)((char *)t - offsetof(struct agent, ev_timer));
+
+	if (a->dp_live && !a->evicted) {
+		log_info("reconcile: a routing or link event on %s", a->cfg.interface);
+		reconcile_device(a);
+	}
+}
+
+/* Subscribe to link and IPv4 route changes; failure only costs speed. */
+static void watch_events(struct agent *a)
+{
+	int fd;
+
+	a->ifindex = if_nametoindex(a->cfg.interface);
+	a->ev_nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (!a->ev_nl || mnl_socket_bind(a->ev_nl, RTMGRP_LINK | RTMGRP_IPV4_ROUTE,
+					 MNL_SOCKET_AUTOPID) < 0) {
+		log_warn("no routing events (%s): reconciling every %llu ms only",
+			 strerror(errno), (unsigned long long)a->cfg.reconcile_ms);
+		if (a->ev_nl)
+			mnl_socket_close(a->ev_nl);
+		a->ev_nl = NULL;
+		return;
+	}
+	fd = mnl_socket_get_fd(a->ev_nl);
+	loop_watch_init(&a->ev_watch, a->loop, fd, on_events);
+	loop_timer_init(&a->ev_timer, a->loop, on_event_timer);
+	loop_watch_set(&a->ev_watch, EPOLLIN);
+}
+
 /* After the node replayed its log: the device becomes the state. */
 int dpa_live(struct agent *a)
 {
 	a->dp_live = true;
 	dpa_replace_all(a, "start-up");
+	if (a->cfg.backend != CONFIG_BACKEND_NONE)
+		watch_events(a);
 	loop_timer_init(&a->reconcile, a->loop, on_reconcile);
 	if (a->cfg.reconcile_ms)
 		loop_timer_arm(&a->reconcile, a->cfg.reconcile_ms);

@@ -37,7 +37,7 @@ mesh_vm_config() {
 	network: {endpoint: "192.0.2.$1:51820", tcp_join_port: 7700, persistent_keepalive: 5s}
 	consensus: {data_dir: $tmp/d$1}
 	api: {socket_path: $tmp/n$1.sock}
-	dataplane: {backend: $backend, reconcile_interval: 1s}
+	dataplane: {backend: $backend, reconcile_interval: ${MESH_RECONCILE:-1s}}
 	EOC
 }
 

@@ -20,6 +20,9 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 ktap_plan 10
+# routes and links are reconciled on their events, a peer removed with wg
+# by the periodic pass
+MESH_RECONCILE=${MESH_RECONCILE:-3s}
 . "$(dirname "$0")/lib_meshvm.sh"
 
 underlay() {
@@ -101,7 +104,9 @@ drift() {
 		wait_for 10 nsx 2 ping -c 1 -W 1 10.99.0.1 &&
 		grep -q "drift repaired: peer 10.99.0.2 .* was missing" "$tmp/n1.log" &&
 		grep -q "drift repaired: route to 10.99.0.2 was missing" "$tmp/n3.log" &&
-		grep -q "drift repaired: route to 10.99.0.1 was missing" "$tmp/n2.log"
+		grep -q "drift repaired: route to 10.99.0.1 was missing" "$tmp/n2.log" &&
+		grep -q "reconcile: a routing or link event on wg0" "$tmp/n3.log" &&
+		grep -q "reconcile: a routing or link event on wg0" "$tmp/n2.log"
 }
 step "drift by wg, ip route del and a link bounce is repaired and logged" drift
 
