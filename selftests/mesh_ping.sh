@@ -19,7 +19,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-ktap_plan 10
+ktap_plan 11
 # routes and links are reconciled on their events, a peer removed with wg
 # by the periodic pass
 MESH_RECONCILE=${MESH_RECONCILE:-3s}
@@ -109,6 +109,38 @@ drift() {
 		grep -q "reconcile: a routing or link event on wg0" "$tmp/n2.log"
 }
 step "drift by wg, ip route del and a link bounce is repaired and logged" drift
+
+endpoint_on() { # i key: the endpoint node i's device has for that peer
+	nsx "$1" wg show wg0 endpoints | awk -v k="$2" '$1 == k {print $2}'
+}
+roamed_there() { [ "$(endpoint_on 1 "$1")" = 192.0.2.12:51820 ]; }
+
+roaming() {
+	local k2
+	k2=$(ma 2 status -j | jq -r .public_key)
+	# n2 moves to another underlay address; WireGuard on n1 follows it
+	nsx 2 sh -c 'echo 1 >/proc/sys/net/ipv4/conf/veth2/promote_secondaries' &&
+		nsx 2 ip addr add 192.0.2.12/24 dev veth2 &&
+		nsx 2 ip addr del 192.0.2.2/24 dev veth2 || return 1
+	nsx 2 ping -c 2 -W 3 10.99.0.1 >/dev/null
+	wait_for 10 roamed_there "$k2" || { echo "# n1 has $(endpoint_on 1 "$k2")"; return 1; }
+	# n2 falls silent (agent stopped, no keepalive), so nothing re-roams
+	# n1's endpoint; then an event makes n1 reconcile: it must keep .12
+	local k1 ep
+	k1=$(ma 1 status -j | jq -r .public_key)
+	kill -STOP "$pid2"
+	nsx 2 wg set wg0 peer "$k1" persistent-keepalive 0
+	sleep 1
+	nsx 1 ip route del 10.99.0.3 dev wg0 proto 247
+	sleep 1.5
+	ep=$(endpoint_on 1 "$k2")
+	kill -CONT "$pid2"
+	echo "# n1's endpoint for n2 after a reconcile: $ep"
+	[ "$ep" = 192.0.2.12:51820 ] && grep -q "route to 10.99.0.3 was missing" "$tmp/n1.log" &&
+		nsx 1 ping -c 1 -W 5 10.99.0.2 >/dev/null &&
+		[ "$(ma 1 node list -j | jq -r '.[] | select(.name=="n2") | .endpoint')" = 192.0.2.2:51820 ]
+}
+step "a roamed endpoint is left alone by reconcile" roaming
 
 removed() {
 	ma 1 node remove n3 && wait "$pid3" || return 1
