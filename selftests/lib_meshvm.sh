@@ -1,25 +1,30 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Agents of a real mesh in the VM: node i in namespace i on the bridge
-# atombr0 (the underlay 192.0.2.0/24, node i at 192.0.2.i), its WireGuard
+# Agents of a real mesh in the VM: node i in namespace i on a bridge of
+# this run (the underlay 192.0.2.0/24, node i at 192.0.2.i), its WireGuard
 # device wg0 in the mesh 10.99.0.0/24. Node 1 bootstraps. Everything
 # lives under $tmp. Source after lib.sh; MESH_BACKEND picks the backend.
 
 tmp=$(mktemp -d)
 on_exit rm -rf "$tmp"
 on_exit 'kill $(jobs -p) 2>/dev/null'
-on_exit 'ip link del atombr0 2>/dev/null'
 backend=${MESH_BACKEND:-kernel}
+# Root-side names are per run: a namespace deleted by the previous test
+# takes its veth ends away only later (asynchronously).
+MVM=$(($$ % 100000))
+MVM_BR=mb$MVM
+on_exit "ip link del $MVM_BR 2>/dev/null"
 
 bridge_up() {
-	ip link add atombr0 type bridge && ip link set atombr0 up
+	ip link add "$MVM_BR" type bridge && ip link set "$MVM_BR" up
 }
 
 # on_bridge i: namespace i with veth$i at 192.0.2.i on the bridge
 on_bridge() {
 	netns_new "$1" &&
-	ip link add "veth$1" netns "$(netns_name "$1")" type veth peer name "atbr$1" &&
-	ip link set "atbr$1" master atombr0 up &&
+	ip link add "veth$1" netns "$(netns_name "$1")" type veth peer name "mv${MVM}x$1" &&
+	on_exit "ip link del mv${MVM}x$1 2>/dev/null" &&
+	ip link set "mv${MVM}x$1" master "$MVM_BR" up &&
 	nsx "$1" ip addr add "192.0.2.$1/24" dev "veth$1" &&
 	nsx "$1" ip link set "veth$1" up
 }
